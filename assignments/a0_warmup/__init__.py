@@ -1,0 +1,1 @@
+"""Assignment 0: a PyTorch warm-up. See README.md for the handout."""

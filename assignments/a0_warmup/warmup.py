@@ -1,0 +1,60 @@
+"""Assignment 0: PyTorch warm-up.
+
+Five small exercises on the tensor skills every later assignment uses. Write each with tensor
+operations only: no Python loops over elements, no ``torch.nn.functional`` shortcuts for the very
+thing the exercise asks for.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def pairwise_sq_distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean distance between every row of ``x`` and every row of ``y``, by broadcasting.
+
+    x: (n, d), y: (m, d) -> (n, m) with out[i, j] = sum_k (x[i, k] - y[j, k]) ** 2.
+    """
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"expected x (n, d) and y (m, d) with the same d, got {tuple(x.shape)} and {tuple(y.shape)}")
+    # TODO(a0_warmup): broadcast x as (n, 1, d) against y as (1, m, d), then reduce over d.
+    raise NotImplementedError("a0_warmup: `pairwise_sq_distances` is not implemented yet (a0_warmup/warmup.py)")
+
+
+def batched_attention_scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Dot products of queries with keys for every batch and head, with one ``torch.einsum``.
+
+    q: (batch, heads, t_q, d), k: (batch, heads, t_k, d) -> (batch, heads, t_q, t_k).
+    """
+    # TODO(a0_warmup): one einsum whose output subscripts are "bhqk".
+    raise NotImplementedError("a0_warmup: `batched_attention_scores` is not implemented yet (a0_warmup/warmup.py)")
+
+
+def gather_targets(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The logit of each target class, by advanced indexing (or ``torch.gather``).
+
+    logits: (batch, classes), targets: (batch,) int64 -> (batch,) with out[i] = logits[i, targets[i]].
+    """
+    # TODO(a0_warmup): index rows with torch.arange(batch) and columns with targets.
+    raise NotImplementedError("a0_warmup: `gather_targets` is not implemented yet (a0_warmup/warmup.py)")
+
+
+def log_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Numerically stable log-softmax along ``dim``; same shape as ``x``.
+
+    Must stay finite for logits as large as 1e4 (where exp overflows) and match
+    ``torch.log_softmax`` to float32 precision.
+    """
+    # TODO(a0_warmup): subtract the max along `dim` first, then use the log-sum-exp of what is left.
+    raise NotImplementedError("a0_warmup: `log_softmax` is not implemented yet (a0_warmup/warmup.py)")
+
+
+def fit_line(x: torch.Tensor, y: torch.Tensor, steps: int = 500, lr: float = 0.1) -> tuple[float, float]:
+    """Fit y ≈ w·x + b by gradient descent on the mean squared error, using autograd.
+
+    x, y: (n,) float tensors. Start from w = b = 0, take ``steps`` plain gradient-descent steps of
+    size ``lr`` (use ``loss.backward()``, update under ``torch.no_grad()``, zero the gradients), and
+    return ``(w, b)`` as Python floats.
+    """
+    # TODO(a0_warmup): w and b are tensors with requires_grad=True; loss = ((w * x + b - y) ** 2).mean().
+    raise NotImplementedError("a0_warmup: `fit_line` is not implemented yet (a0_warmup/warmup.py)")
