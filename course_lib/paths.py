@@ -9,17 +9,17 @@ __all__ = ["repo_root", "cache_dir"]
 
 
 def repo_root() -> Path:
-    """The course repository (the folder holding ``solutions/``, ``assignments/`` and ``tests/``).
+    """The course repository (the folder holding ``solutions/`` and ``tests/``).
 
     Found from the current directory upwards, then from this package's location (an editable
     install). Raises ``FileNotFoundError`` with what to do when neither is inside the repository.
     """
     candidates = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[1]]
     for candidate in candidates:
-        if (candidate / "course_lib").is_dir() and (candidate / "tests").is_dir() and (candidate / "solutions").is_dir():
+        if (candidate / "tests").is_dir() and (candidate / "solutions").is_dir():
             return candidate
     raise FileNotFoundError(
-        "cannot find the course repository (a folder with course_lib/, solutions/ and tests/): "
+        "cannot find the course repository (a folder with solutions/ and tests/): "
         "run this command from inside your clone of the course"
     )
 

@@ -15,9 +15,9 @@ def pairwise_sq_distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
     x: (n, d), y: (m, d) -> (n, m) with out[i, j] = sum_k (x[i, k] - y[j, k]) ** 2.
     """
+    # BEGIN SOLUTION: raise ValueError naming both shapes unless x is (n, d) and y is (m, d) with the same d; then broadcast x as (n, 1, d) against y as (1, m, d) and reduce over d.
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"expected x (n, d) and y (m, d) with the same d, got {tuple(x.shape)} and {tuple(y.shape)}")
-    # BEGIN SOLUTION: broadcast x as (n, 1, d) against y as (1, m, d), then reduce over d.
     diff = x[:, None, :] - y[None, :, :]
     return (diff * diff).sum(dim=-1)
     # END SOLUTION

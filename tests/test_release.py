@@ -1,0 +1,133 @@
+"""The release tool: skeleton generation, and the check that assignments/ is in sync with solutions/."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_lib.paths import repo_root
+from course_lib.release import ReleaseError, check, release, render_skeleton
+
+REPO = repo_root()
+
+SOLUTION = '''\
+import torch
+
+
+def double(x: torch.Tensor) -> torch.Tensor:
+    """Twice x."""
+    # BEGIN SOLUTION: multiply by two.
+    y = x * 2
+    return y
+    # END SOLUTION
+
+
+class Counter:
+    def step(self) -> int:
+        # BEGIN SOLUTION
+        self.n = getattr(self, "n", 0) + 1
+        return self.n
+        # END SOLUTION
+'''
+
+
+def test_committed_skeletons_are_in_sync_with_solutions() -> None:
+    """The maintainers' check: run `course release` after editing solutions/ and commit the result."""
+    problems = check(REPO)
+    assert not problems, "assignments/ is out of sync; run `course release`:\n" + "\n".join(map(str, problems))
+
+
+def test_regions_become_todo_and_not_implemented() -> None:
+    skeleton = render_skeleton(SOLUTION, "a9_demo/demo.py")
+    assert "x * 2" not in skeleton and "self.n" not in skeleton
+    assert "    # TODO(a9_demo): multiply by two.\n" in skeleton
+    assert 'raise NotImplementedError("a9_demo: `double` is not implemented yet (a9_demo/demo.py)")' in skeleton
+    assert "        # TODO(a9_demo): implement `Counter.step`.\n" in skeleton
+    assert '"""Twice x."""' in skeleton  # everything outside the regions is kept
+    namespace: dict = {}
+    exec(compile(skeleton, "skeleton", "exec"), namespace)  # the skeleton is valid Python...
+    with pytest.raises(NotImplementedError, match="double"):  # ...that says what is missing
+        namespace["double"](1)
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("def f():\n    # BEGIN SOLUTION\n    return 1\n", "never closed"),
+        ("def f():\n    return 1\n    # END SOLUTION\n", "without a matching BEGIN"),
+        ("def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n", "nested"),
+        ("def f():\n    # BEGIN SOLUTION\n\n    # END SOLUTION\n", "empty solution region"),
+    ],
+)
+def test_malformed_markers_are_reported_with_their_line(source: str, problem: str) -> None:
+    with pytest.raises(ReleaseError, match=f"a9_demo/demo.py:\\d+: .*{problem}"):
+        render_skeleton(source, "a9_demo/demo.py")
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    package = tmp_path / "solutions" / "a9_demo"
+    package.mkdir(parents=True)
+    (package / "demo.py").write_text(SOLUTION)
+    (package / "README.md").write_text("# handout\n")
+    (tmp_path / "tests").mkdir()
+    release(tmp_path)
+    return tmp_path
+
+
+def test_release_then_check_is_clean_and_copies_handouts(course: Path) -> None:
+    assert check(course) == []
+    assert (course / "assignments" / "a9_demo" / "README.md").read_text() == "# handout\n"
+
+
+def test_editing_a_solution_region_puts_it_out_of_sync(course: Path) -> None:
+    path = course / "solutions" / "a9_demo" / "demo.py"
+    path.write_text(path.read_text().replace("y = x * 2", "y = x + x"))
+    problems = check(course)
+    assert [(p.path.name, p.reason) for p in problems] == [("demo.py", "changed since the last `course release`")]
+    release(course)
+    assert check(course) == []
+
+
+def test_hand_edits_and_stray_files_in_assignments_are_reported(course: Path) -> None:
+    target = course / "assignments" / "a9_demo"
+    (target / "demo.py").write_text("def double(x):\n    return x * 2\n")
+    (target / "notes.py").write_text("")
+    reasons = {p.path.name: p.reason for p in check(course)}
+    assert reasons == {
+        "demo.py": "differs from the skeleton generated from solutions/",
+        "notes.py": "not generated from solutions/ (stale or hand-written)",
+    }
+    release(course)
+    assert check(course) == [] and not (target / "notes.py").exists()
+
+
+def test_course_release_check_exit_codes(course: Path) -> None:
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "course_lib.cli", "release", "--check"],
+            cwd=course, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    assert run().returncode == 0
+    path = course / "solutions" / "a9_demo" / "demo.py"
+    path.write_text(path.read_text().replace("return y", "return y + 0"))
+    result = run()
+    assert result.returncode == 1
+    assert "solutions/a9_demo/demo.py" in result.stderr and "course release" in result.stderr
+
+
+def test_every_skeleton_is_importable_and_not_attempted() -> None:
+    """A fresh skeleton imports cleanly: students start from code that runs, not a syntax error."""
+    for path in sorted((REPO / "assignments").glob("a*_*/**/*.py")):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_only_real_assignments_are_released(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    with pytest.raises(ReleaseError, match="no assignment 'a42'"):
+        release(tmp_path, ["a42"])
