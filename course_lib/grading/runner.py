@@ -31,6 +31,9 @@ DEFAULT_TIMEOUT = 60.0
 WATCHDOG_GRACE = 20.0
 """Extra seconds the runner waits past the per-test timeout before killing a child that is stuck."""
 
+STARTUP_LIMIT = 600.0
+"""Seconds a child may take to start and collect the tests (importing torch on a slow, busy laptop)."""
+
 
 class GradingError(RuntimeError):
     """Grading itself could not run (unknown assignment, broken test files): not the student's fault."""
@@ -86,7 +89,11 @@ def _read_events(path: Path) -> list[dict]:
 def _run_child(
     args: list[str], log: Path, repo: Path, patience: float, verbose: bool, memory: int | None
 ) -> tuple[int | None, bool]:
-    """Run one pytest child; returns (exit status or None if it was killed by us, whether it was stuck)."""
+    """Run one pytest child; returns (exit status or None if it was killed by us, whether it was stuck).
+
+    The child is killed when a test logs nothing for ``patience`` seconds (or when it has not finished
+    collecting within STARTUP_LIMIT).
+    """
     output = None if verbose else subprocess.DEVNULL
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     child = subprocess.Popen(
@@ -99,7 +106,8 @@ def _run_child(
         start_new_session=True,
         preexec_fn=(lambda: _limit_child(memory)) if os.name == "posix" else None,
     )
-    last_size, last_change = -1, time.monotonic()
+    # Only a running test is held to `patience`; starting up and collecting get STARTUP_LIMIT.
+    last_size, last_change = 0, time.monotonic()
     while True:
         try:
             return child.wait(timeout=0.5), False
@@ -109,7 +117,7 @@ def _run_child(
         now = time.monotonic()
         if size != last_size:
             last_size, last_change = size, now
-        elif now - last_change > patience:
+        elif now - last_change > (patience if size else STARTUP_LIMIT):
             _kill_group(child)
             return None, True
 

@@ -73,5 +73,5 @@ def fit_line(x: torch.Tensor, y: torch.Tensor, steps: int = 500, lr: float = 0.1
             b -= lr * b.grad
             w.grad.zero_()
             b.grad.zero_()
-    return float(w), float(b)
+    return w.item(), b.item()
     # END SOLUTION
