@@ -11,6 +11,15 @@ newline.
 """
 
 from course_lib.corpora.embedded import embedded_corpus
+from course_lib.corpora.real import CORPUS_URLS, CorpusDownloadError, read_documents, real_corpus
 from course_lib.corpora.textfile import EOT, iter_documents
 
-__all__ = ["EOT", "embedded_corpus", "iter_documents"]
+__all__ = [
+    "CORPUS_URLS",
+    "EOT",
+    "CorpusDownloadError",
+    "embedded_corpus",
+    "iter_documents",
+    "read_documents",
+    "real_corpus",
+]

@@ -12,8 +12,9 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
-__all__ = ["EOT", "iter_documents", "write_documents"]
+__all__ = ["EOT", "iter_documents", "split_stream", "write_documents"]
 
 EOT = "<|endoftext|>"
 _CHUNK = 1 << 20  # characters read at a time by iter_documents
@@ -28,14 +29,22 @@ def iter_documents(path: str | os.PathLike[str]) -> Iterator[str]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no corpus file at {path}")
-    buffer = ""
     with path.open(encoding="utf-8", newline="") as f:
-        while chunk := f.read(_CHUNK):
-            buffer += chunk
-            *pieces, buffer = buffer.split(EOT)
-            for piece in pieces:
-                if doc := piece.strip():
-                    yield doc
+        yield from split_stream(f)
+
+
+def split_stream(stream: TextIO) -> Iterator[str]:
+    """The EOT-separated documents of an open text stream, stripped, empty ones skipped."""
+    buffer = ""
+    while chunk := stream.read(_CHUNK):
+        probe = buffer[len(buffer) - len(EOT) + 1 :] + chunk  # a separator may straddle the boundary
+        buffer += chunk
+        if EOT not in probe:
+            continue  # a long document: don't rescan what was already searched
+        *pieces, buffer = buffer.split(EOT)
+        for piece in pieces:
+            if doc := piece.strip():
+                yield doc
     if doc := buffer.strip():
         yield doc
 
