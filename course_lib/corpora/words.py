@@ -9,10 +9,12 @@ Inflection is rule-based with explicit exception tables, enough for the words li
 from __future__ import annotations
 
 __all__ = [
-    "GIRL_NAMES", "BOY_NAMES", "CREATURES", "ANIMALS", "TOYS", "THINGS", "NATURE_THINGS", "PLACES",
+    "GIRL_NAMES", "BOY_NAMES", "CREATURES", "ANIMALS", "TOYS", "THINGS", "NATURE_THINGS", "HABITATS", "OUTINGS", "FIELDS",
+    "CLOTHES", "ANIMAL_NOISES", "ANIMAL_LOOKS", "PLANTS", "PETS", "POCKET_FINDS", "NATURE_VERBS", "CONNECTORS",
     "COUNT_FOODS", "MASS_FOODS", "LOOKS", "COLORS", "TRAITS", "FEELINGS_GOOD", "FEELINGS_BAD",
     "ADVERBS", "SOUNDS", "WEATHER", "TIMES", "SAID", "MOTIONS", "HOBBIES", "HELPERS", "JOBS",
-    "article", "plural", "past", "ing", "third_person",
+    "NAME_STARTS", "TOWN_ENDS", "SURNAME_ENDS", "ACTIONS", "GRADABLE",
+    "article", "plural", "past", "ing", "third_person", "comparative", "superlative",
 ]
 
 GIRL_NAMES = (
@@ -31,6 +33,14 @@ GIRL_NAMES = (
     "Aisha", "Elsa", "Ingrid", "Lucia", "Marta", "Paula", "Sonia", "Tamara", "Ayla", "Mei", "Suki",
     "Leila", "Camila", "Daniela", "Elena", "Gabriela", "Isabel", "Juliet", "Katie", "Lauren", "Matilda",
     "Natalie", "Paige", "Robin", "Scarlett", "Tilly", "Audrey", "Bridget", "Cecily", "Dottie", "Evie",
+    "Agnes", "Beatrix", "Coco", "Daphne", "Eliza", "Fern", "Georgia", "Hattie", "Ida", "Jasmine",
+    "Kitty", "Lulu", "Millie", "Nellie", "Odette", "Petra", "Queenie", "Roxy", "Sally", "Trixie",
+    "Ulla", "Vanessa", "Wilma", "Yvonne", "Zinnia", "Adele", "Blossom", "Carla", "Dolly", "Effie",
+    "Frida", "Goldie", "Hilda", "Isadora", "Jemima", "Kiki", "Lorna", "Marigold", "Nova", "Ophelia",
+    "Pippa", "Rosalind", "Saffron", "Tabitha", "Verity", "Winifred", "Ximena", "Zoya", "Amelie",
+    "Bettina", "Cleo", "Dahlia", "Elodie", "Flavia", "Greer", "Honor", "Ilse", "Juno", "Kalani",
+    "Leona", "Margot", "Nessa", "Oona", "Primrose", "Rowan", "Seraphina", "Tuesday", "Valentina",
+    "Wanda", "Yoko", "Zuri", "Aurora", "Bianca", "Calla", "Diya", "Esther", "Farah", "Gigi",
 )
 
 BOY_NAMES = (
@@ -49,6 +59,14 @@ BOY_NAMES = (
     "Rudy", "Stefan", "Tobias", "Ulysses", "Vernon", "Warren", "Yosef", "Arlo", "Bodhi", "Cyrus",
     "Diego", "Enzo", "Flynn", "Gideon", "Hamish", "Jude", "Koa", "Luca", "Mateo", "Niall", "Rory",
     "Silas", "Tristan", "Ansel", "Basil", "Cedric", "Desmond", "Ernest", "Floyd", "Gilbert",
+    "Alfred", "Bertie", "Clarence", "Dominic", "Edgar", "Franklin", "Gregory", "Horace", "Ignatius",
+    "Jeremy", "Kieran", "Lawrence", "Maurice", "Norman", "Oswald", "Quentin", "Rupert", "Sebastian",
+    "Timothy", "Umberto", "Vaughn", "Wilbur", "Yannick", "Zachary", "Abel", "Boris", "Casper",
+    "Dario", "Egon", "Fabian", "Gunnar", "Hans", "Igor", "Jorge", "Kasper", "Lorenzo", "Mortimer",
+    "Nestor", "Orville", "Pedro", "Rocco", "Sunny", "Thaddeus", "Ulrich", "Vito", "Wolfgang",
+    "Xander", "Yves", "Zoltan", "Ajay", "Bram", "Cosmo", "Duncan", "Eamon", "Ferris", "Gustav",
+    "Huck", "Ike", "Jethro", "Kurt", "Lyle", "Monty", "Ogden", "Pip", "Ruben", "Sid",
+    "Tuck", "Wally", "Buster", "Chester", "Digby", "Elmo", "Fitz", "Grover", "Hobbs", "Jeb",
 )
 
 # Creatures that can be the hero of a story ("a little fox named Pip").
@@ -71,7 +89,11 @@ ANIMALS = CREATURES + (
     "alpaca", "yak", "panther", "leopard", "cheetah", "jaguar", "hyena", "rhino", "crocodile",
     "alligator", "tortoise", "iguana", "chameleon", "gecko", "mosquito", "moth", "wasp", "tadpole",
     "goldfish", "puffin", "ostrich", "heron", "stork", "kingfisher", "magpie", "wren", "finch",
-    "canary", "turkey", "guinea pig", "mouse", "goose",
+    "canary", "turkey", "guinea pig", "vole", "shrew", "hare", "stoat", "marten", "lynx",
+    "cougar", "coyote", "jackal", "meerkat", "mongoose", "warthog", "antelope", "gazelle", "elk",
+    "caribou", "manatee", "narwhal", "orca", "stingray", "seahorse", "clam", "oyster", "shrimp",
+    "squid", "eel", "trout", "catfish", "minnow", "tuna", "toucan", "cockatoo", "budgie", "owlet",
+    "duckling", "gosling", "cub", "foal", "calf", "piglet", "joey", "fawn", "kid goat", "cygnet",
 )
 
 TOYS = (
@@ -101,6 +123,13 @@ THINGS = (
     "gem", "trophy", "medal", "badge", "flag", "banner", "sign", "poster", "calendar", "diary",
     "journal", "recipe", "ticket", "invitation", "present", "gift", "card", "candle holder",
     "birdhouse", "fishbowl", "birdcage", "nest", "seashell", "sandcastle", "snowman", "treasure chest",
+    "magnet", "globe", "atlas", "dictionary", "storybook", "comic", "magazine", "newspaper", "radio",
+    "phone", "keyboard", "speaker", "battery", "lightbulb", "fan", "heater", "vase",
+    "flowerpot", "doormat", "curtain", "window", "door", "gate", "fence", "mailbox", "doorbell",
+    "wheel", "pedal", "tire", "rudder", "anchor", "oar", "paddle", "fishing rod", "net", "hook",
+    "kite string", "parachute", "hammock", "pinecone", "magnifying glass", "hourglass", "sundial",
+    "spyglass", "pocket watch", "thimble", "teacup", "saucer", "pitcher", "ladle", "whisk",
+    "rolling pin", "cookie cutter", "lunchbox", "thermos", "picnic blanket", "sleeping bag", "pillowcase",
 )
 
 NATURE_THINGS = (
@@ -111,21 +140,85 @@ NATURE_THINGS = (
     "dandelion", "clover", "reed", "cattail", "pumpkin", "hedge", "thorn", "icicle", "snowflake",
 )
 
-# place -> preposition used for "in/at/on the place"
-PLACES = (
-    ("park", "in"), ("garden", "in"), ("forest", "in"), ("beach", "at"), ("lake", "by"),
-    ("river", "by"), ("farm", "on"), ("zoo", "at"), ("school", "at"), ("library", "in"),
-    ("playground", "at"), ("meadow", "in"), ("hill", "on"), ("mountain", "on"), ("cave", "in"),
-    ("village", "in"), ("town", "in"), ("city", "in"), ("market", "at"), ("bakery", "at"),
-    ("toy shop", "at"), ("castle", "in"), ("barn", "in"), ("backyard", "in"), ("kitchen", "in"),
-    ("attic", "in"), ("museum", "at"), ("circus", "at"), ("fair", "at"), ("harbor", "at"),
-    ("jungle", "in"), ("desert", "in"), ("valley", "in"), ("orchard", "in"), ("woods", "in"),
-    ("island", "on"), ("pond", "by"), ("field", "in"), ("bridge", "on"), ("lighthouse", "by"),
-    ("train station", "at"), ("swimming pool", "at"), ("hospital", "at"), ("post office", "at"),
-    ("pet shop", "at"), ("ice cream shop", "at"), ("campsite", "at"), ("treehouse", "in"),
-    ("greenhouse", "in"), ("sandbox", "in"), ("vegetable patch", "in"), ("flower shop", "at"),
-    ("bookshop", "at"), ("aquarium", "at"), ("airport", "at"), ("seaside", "at"), ("cottage", "in"),
-    ("swamp", "in"), ("canyon", "in"), ("rainforest", "in"), ("glacier", "on"), ("volcano", "near"),
+# Looks that suit an animal ("a spotted fawn"); character traits suit them too.
+ANIMAL_LOOKS = (
+    "little", "big", "tiny", "fluffy", "furry", "spotted", "striped", "young", "old", "hungry",
+    "sleepy", "cute", "chubby", "skinny", "wet", "muddy", "small", "huge", "baby", "shaggy", "soft",
+    "speckled", "fuzzy", "plump", "scruffy", "sleek", "tired", "lost", "noisy", "wild", "tame",
+)
+
+# Pets a family could bring home in a box.
+PETS = (
+    "puppy", "kitten", "bunny", "hamster", "goldfish", "parrot", "turtle", "guinea pig", "mouse",
+    "chick", "duckling", "hedgehog", "canary", "frog", "lizard", "budgie", "tortoise", "ferret",
+    "gerbil", "rabbit", "dog", "cat", "lamb", "piglet", "snail",
+)
+
+# Small things from outside that fit in a pocket.
+POCKET_FINDS = (
+    "acorn", "pinecone", "pebble", "feather", "shell", "leaf", "stick", "seed", "clover", "snail shell",
+    "conker", "smooth stone", "bird feather", "bottle cap", "marble", "button", "daisy", "chestnut",
+)
+
+# Plants and other things that sway in the wind.
+PLANTS = (
+    "tree", "flower", "leaf", "bush", "sunflower", "daisy", "tulip", "rose", "oak tree", "pine tree",
+    "willow", "fern", "branch", "vine", "reed", "cattail", "dandelion", "clover", "hedge", "poppy",
+    "bluebell", "buttercup", "lily", "lilac", "birch tree", "maple tree", "palm tree", "grass",
+)
+
+# Where a hero lives: (place, preposition) for "lived in the village".
+HABITATS = (
+    ("village", "in"), ("forest", "in"), ("town", "in"), ("farm", "on"), ("city", "in"),
+    ("woods", "in"), ("meadow", "in"), ("jungle", "in"), ("valley", "in"), ("island", "on"),
+    ("hill", "on"), ("mountain", "on"), ("seaside", "by"), ("riverbank", "on"), ("garden", "in"),
+    ("orchard", "in"), ("desert", "in"), ("swamp", "in"), ("rainforest", "in"), ("countryside", "in"),
+    ("lake", "by"), ("marsh", "in"), ("prairie", "on"), ("harbor town", "in"), ("big city", "in"),
+)
+
+# Places to go: (place, preposition) for "at the zoo".
+OUTINGS = (
+    ("park", "in"), ("beach", "at"), ("zoo", "at"), ("playground", "at"), ("library", "in"),
+    ("lake", "by"), ("river", "by"), ("farm", "on"), ("school", "at"), ("market", "at"),
+    ("bakery", "at"), ("toy shop", "at"), ("museum", "at"), ("circus", "at"), ("fair", "at"),
+    ("forest", "in"), ("meadow", "in"), ("pond", "by"), ("castle", "in"), ("harbor", "at"),
+    ("aquarium", "at"), ("swimming pool", "at"), ("train station", "at"), ("pet shop", "at"),
+    ("ice cream shop", "at"), ("campsite", "at"), ("mountain", "on"), ("island", "on"),
+    ("lighthouse", "by"), ("greenhouse", "in"), ("flower shop", "at"), ("bookshop", "at"),
+    ("airport", "at"), ("post office", "at"), ("cave", "in"), ("waterfall", "by"), ("hill", "on"),
+    ("orchard", "in"), ("garden center", "at"), ("skating rink", "at"), ("carnival", "at"),
+    ("planetarium", "at"), ("puppet theater", "at"), ("bridge", "on"), ("sand dunes", "on"),
+    ("botanical garden", "in"), ("old mill", "by"), ("canyon", "in"), ("volcano", "near"),
+)
+
+# Outdoor places for races and games.
+FIELDS = ("park", "field", "meadow", "beach", "playground", "school yard", "hill", "garden", "fair")
+
+CLOTHES = (
+    "hat", "scarf", "coat", "raincoat", "sweater", "jacket", "cap", "dress", "shirt", "hoodie",
+    "cardigan", "vest", "apron", "cape", "crown", "helmet", "bonnet", "beanie", "tutu", "tiara",
+    "poncho", "bow tie", "sun hat", "bathrobe", "nightgown", "kimono", "sweatshirt", "blazer",
+    "pinafore", "tracksuit", "overcoat", "wizard hat", "party hat", "tool belt", "wristwatch",
+)
+
+# Animal -> the verb (base form) for its call: "the cow mooed".
+ANIMAL_NOISES = (
+    ("dog", "bark"), ("cat", "meow"), ("cow", "moo"), ("duck", "quack"), ("owl", "hoot"),
+    ("lion", "roar"), ("bee", "buzz"), ("frog", "croak"), ("horse", "neigh"), ("pig", "oink"),
+    ("sheep", "bleat"), ("bird", "chirp"), ("rooster", "crow"), ("wolf", "howl"), ("mouse", "squeak"),
+    ("snake", "hiss"), ("goose", "honk"), ("donkey", "bray"), ("turkey", "gobble"), ("hen", "cluck"),
+    ("dove", "coo"), ("puppy", "yip"), ("kitten", "mew"), ("bear", "growl"), ("cricket", "chirp"),
+    ("parrot", "squawk"), ("monkey", "chatter"), ("elephant", "trumpet"), ("crow", "caw"), ("goat", "bleat"),
+)
+
+NATURE_VERBS = (
+    "sway", "rustle", "sparkle", "glisten", "shimmer", "whisper", "glow", "twinkle", "drip",
+    "bloom", "dance", "shine", "wave", "tremble", "flutter", "bend", "creak", "gleam", "shake",
+)
+
+CONNECTORS = (
+    "Then", "After that", "Later", "Soon", "Next", "Just then", "At first", "A moment later",
+    "Before long", "Meanwhile", "That afternoon", "After a while", "All of a sudden", "Luckily",
 )
 
 COUNT_FOODS = (
@@ -136,6 +229,11 @@ COUNT_FOODS = (
     "pineapple", "coconut", "blueberry", "raspberry", "apricot", "kiwi", "radish", "onion",
     "pepper", "sausage", "meatball", "dumpling", "noodle", "taco", "pickle", "walnut", "peanut",
     "almond", "chestnut", "hazelnut", "gingerbread man", "cinnamon roll", "jelly bean",
+    "avocado", "fig", "date", "nectarine", "tangerine", "grapefruit", "lime", "papaya", "guava",
+    "pomegranate", "cranberry", "gooseberry", "blackberry", "turnip", "beetroot", "parsnip", "zucchini",
+    "eggplant", "mushroom", "olive", "bean", "pea", "acorn squash", "brownie", "scone", "croissant",
+    "eclair", "macaroon", "meringue", "popsicle", "snow cone", "marshmallow", "gumdrop", "toffee",
+    "burrito", "quesadilla", "samosa", "spring roll", "pierogi", "pretzel stick", "fish stick", "omelet",
 )
 
 MASS_FOODS = (
@@ -143,6 +241,10 @@ MASS_FOODS = (
     "porridge", "jam", "butter", "yogurt", "lemonade", "cocoa", "tea", "spaghetti", "salad",
     "cereal", "oatmeal", "corn", "broccoli", "spinach", "chocolate", "pudding", "custard",
     "toast", "stew", "pasta", "syrup", "fudge", "cream", "water", "applesauce", "jelly",
+    "granola", "muesli", "gravy", "mustard", "ketchup", "lettuce", "cabbage", "cauliflower",
+    "celery", "garlic", "ginger", "cinnamon", "vanilla", "caramel", "marmalade", "peanut butter",
+    "cornbread", "shortbread", "lasagna", "risotto", "couscous", "hummus", "guacamole", "salsa",
+    "chili", "curry", "fried rice", "mashed potato", "macaroni", "cheesecake", "gingerbread", "sherbet",
 )
 
 LOOKS = (
@@ -156,6 +258,13 @@ LOOKS = (
     "painted", "patched", "broken", "cracked", "torn", "secret", "ancient", "shimmering", "glowing",
     "speckled", "checkered", "frilly", "lumpy", "dazzling", "gleaming", "tattered", "delicate",
     "sturdy", "elegant", "peculiar", "curious", "handmade", "homemade", "brand-new", "favorite",
+    "chubby", "skinny", "plump", "narrow", "wide", "deep", "shallow", "hollow", "empty", "full",
+    "noisy", "silent", "cheerful", "grand", "splendid", "marvelous", "wonderful", "fancy", "plain",
+    "simple", "tidy", "messy", "clean", "dirty", "fresh", "stale", "juicy", "crispy", "creamy",
+    "frosty", "icy", "snowy", "sandy", "rocky", "grassy", "leafy", "flowery", "feathery", "furry",
+    "hairy", "scaly", "spiky", "curly", "wavy", "straight", "twisty", "knotted", "pointy", "square",
+    "oval", "lopsided", "gooey", "fizzy", "bubbly", "sparkling", "twinkling", "flickering", "dim",
+    "gloomy", "sunny", "breezy", "misty", "foggy", "cloudy", "stormy", "quiet", "peaceful", "busy",
 )
 
 COLORS = (
@@ -171,7 +280,10 @@ TRAITS = (
     "careful", "clumsy", "generous", "honest", "patient", "proud", "stubborn", "thoughtful",
     "adventurous", "creative", "energetic", "caring", "cheeky", "chatty", "grumpy", "jolly",
     "mischievous", "sensible", "timid", "wise", "loyal", "hardworking", "imaginative", "bouncy",
-    "dreamy", "fearless", "forgetful", "gentle", "greedy", "humble", "nosy", "restless", "sleepy",
+    "dreamy", "fearless", "forgetful", "greedy", "humble", "nosy", "restless", "sleepy",
+    "gentle-hearted", "cheery", "daring", "eager", "fussy", "giggly", "hasty", "jumpy", "lively",
+    "modest", "noble", "optimistic", "plucky", "quirky", "sassy", "sweet", "tender", "trusty",
+    "witty", "zany", "bashful", "brainy", "carefree", "dependable", "fair", "gracious", "jovial",
 )
 
 FEELINGS_GOOD = (
@@ -188,11 +300,14 @@ FEELINGS_BAD = (
 
 ADVERBS = (
     "quickly", "slowly", "carefully", "happily", "quietly", "softly", "gently", "loudly",
-    "suddenly", "slowly", "proudly", "sadly", "bravely", "eagerly", "kindly", "politely",
+    "suddenly", "proudly", "sadly", "bravely", "eagerly", "kindly", "politely",
     "nervously", "patiently", "cheerfully", "calmly", "curiously", "excitedly", "gladly",
-    "quietly", "sleepily", "shyly", "wisely", "boldly", "hungrily", "gracefully", "clumsily",
+    "sleepily", "shyly", "wisely", "boldly", "hungrily", "gracefully", "clumsily",
     "playfully", "thoughtfully", "anxiously", "merrily", "busily", "lazily", "grumpily",
-    "carelessly", "secretly", "proudly", "tenderly", "warmly", "briskly", "sheepishly",
+    "carelessly", "secretly", "tenderly", "warmly", "briskly", "sheepishly",
+    "joyfully", "swiftly", "silently", "gleefully", "hopefully", "wearily", "noisily", "neatly",
+    "smoothly", "firmly", "steadily", "cautiously", "timidly", "lightly", "loyally", "fondly",
+    "dreamily", "giddily", "honestly", "helpfully", "crossly", "slyly", "breathlessly", "sweetly",
 )
 
 SOUNDS = (
@@ -215,7 +330,7 @@ TIMES = (
 )
 
 SAID = (
-    "said", "asked", "shouted", "whispered", "cried", "replied", "called", "yelled", "exclaimed",
+    "said", "shouted", "whispered", "cried", "replied", "called", "yelled", "exclaimed",
     "answered", "laughed", "giggled", "sighed", "added", "murmured", "cheered", "explained",
     "admitted", "announced", "mumbled", "squealed", "gasped", "suggested", "promised",
 )
@@ -226,6 +341,8 @@ MOTIONS = (
     "spin", "slide", "march", "race", "wander", "tiptoe", "stomp", "waddle", "gallop", "dash",
     "zoom", "float", "bounce", "sneak", "stroll", "scurry", "scamper", "leap", "glide", "paddle",
     "trot", "hurry", "creep", "wiggle", "twirl", "splash", "stumble", "shuffle", "skate",
+    "wobble", "swoop", "flutter", "prance", "plod", "lumber", "toddle", "slither", "jog", "sprint",
+    "amble", "saunter", "skid", "hobble", "clamber", "scramble", "dive", "drift", "sail", "whirl",
 )
 
 # Hobbies: base-form verb phrases whose first word is the verb.
@@ -242,6 +359,13 @@ HOBBIES = (
     "roll down the hill", "skate on the pond", "sled down the hill", "catch snowflakes",
     "go fishing", "look for bugs", "knit scarves", "fold paper animals", "sort {his} crayons",
     "hum little tunes", "play catch", "stack cups", "watch the trains", "listen to the rain",
+    "play the flute", "make sock puppets", "build a snowman", "hunt for treasure", "swing on the swings",
+    "slide down the slide", "draw with chalk", "skip stones", "paint rocks", "grow tomatoes",
+    "bake muffins", "whistle songs", "count the stars", "press flowers", "make bracelets",
+    "pretend to be a pirate", "pretend to be a knight", "play in the snow", "ride the bus",
+    "visit the zoo", "race toy cars", "play the trumpet", "feed the chickens", "brush the pony",
+    "read comics", "do puzzles", "build robots", "sing in the bath", "dance in the kitchen",
+    "practice cartwheels", "do somersaults", "learn magic tricks", "look for four-leaf clovers",
 )
 
 # Ways to help (base-form phrases).
@@ -251,6 +375,9 @@ HELPERS = (
     "paint the door", "clean the window", "rake the leaves", "plant the seeds", "stir the soup",
     "hang the laundry", "tidy the room", "make the bed", "dust the shelves", "mop the floor",
     "peel the potatoes", "polish the shoes", "mend the net", "stack the wood", "build a shelf",
+    "wash the car", "walk the dog", "pull the weeds", "paint the fence", "clean the attic",
+    "sort the socks", "bring in the groceries", "fold the towels", "fill the bird feeder",
+    "carry the firewood", "wipe the table", "scrub the pots", "chop the carrots", "knead the dough",
 )
 
 JOBS = (
@@ -258,6 +385,57 @@ JOBS = (
     "painter", "sailor", "pilot", "builder", "nurse", "gardener", "fisherman", "cook", "vet",
     "librarian", "dentist", "astronaut", "clown", "magician", "zookeeper", "shopkeeper",
     "carpenter", "tailor", "musician", "scientist", "dancer", "singer", "inventor", "mechanic",
+    "plumber", "potter", "jeweler", "beekeeper", "shepherd", "lumberjack", "explorer", "queen",
+    "king", "princess", "prince", "knight", "wizard", "pirate", "captain", "chef", "photographer",
+    "ranger", "lifeguard", "acrobat", "juggler", "puppeteer", "storyteller",
+)
+
+# Parts of English-looking place names and surnames ("Maplebrook", "Mrs. Thornbury"): first
+# parts x ending parts give thousands of compound names, which a BPE tokenizer splits into the
+# parts it has learned, as it does with real names.
+NAME_STARTS = (
+    "Oak", "Maple", "Willow", "Pine", "Birch", "Elm", "Ash", "Stone", "River", "Brook", "Green",
+    "Red", "Silver", "Gold", "Fox", "Bear", "Wolf", "Deer", "Owl", "Hawk", "Crow", "Rose", "Lily",
+    "Clover", "Honey", "Apple", "Berry", "Cherry", "Pepper", "Sunny", "Misty", "Frost", "Snow",
+    "Rain", "Cloud", "Star", "Moon", "Sun", "Wind", "Thistle", "Bramble", "Hazel", "Fern", "Moss",
+    "Meadow", "Marsh", "Sand", "Shell", "Pebble", "Cobble", "Button", "Bell", "Candle", "Lantern",
+    "Kettle", "Mill", "Bridge", "Hill", "Dale", "Glen", "Copper", "Amber", "Lavender", "Juniper",
+    "Cedar", "Holly", "Ivy", "Primrose", "Bluebell", "Buttercup", "Daisy", "Tumble", "Puddle",
+    "Bumble", "Dapple", "Nettle", "Rush", "Reed", "Otter", "Badger", "Heron", "Wren", "Robin",
+    "Finch", "Lark", "Swan", "Thorn", "Acorn", "Chestnut", "Walnut", "Plum", "Peach", "Ginger",
+    "Cinnamon", "Sugar", "Butter", "Cream", "Velvet", "Feather", "Whisper", "Twinkle", "Rainbow",
+    "Lemon", "Orchard", "Harvest", "Summer", "Winter", "Autumn", "Spring", "North", "South", "East",
+    "West", "High", "Low", "Long", "Little", "Old", "New", "White", "Black", "Gray", "Blue",
+)
+TOWN_ENDS = (
+    "wood", "brook", "field", "ford", "ton", "ville", "dale", "vale", "bury", "hill", "haven",
+    "port", "side", "wick", "stead", "more", "moor", "bridge", "mouth", "well", "worth", "by",
+    "thorpe", "hollow", "glen", "shire", "gate", "cross", "mere", "cliff", "combe", "stone",
+    "leigh", "ham", "minster", "burgh", "holt", "marsh", "meadow", "bank", "water", "crest",
+)
+SURNAME_ENDS = (
+    "berry", "field", "wood", "worth", "ington", "son", "well", "smith", "ley", "by", "croft",
+    "foot", "whistle", "bottom", "kins", "man", "ford", "ton", "bury", "hart", "wick", "more",
+    "shaw", "lock", "wright", "er", "ridge", "brook", "thwaite", "stone", "bridge", "ham", "low",
+)
+
+# Verbs (base form) that go with any small object: "She polished the lantern."
+ACTIONS = (
+    "pick up", "hold", "carry", "drop", "hide", "clean", "wash", "paint", "polish", "open", "shake",
+    "lift", "push", "pull", "find", "wrap", "decorate", "fix", "check", "count", "sort", "stack",
+    "toss", "catch", "hug", "pat", "tap", "poke", "sniff", "measure", "weigh", "examine", "inspect",
+    "admire", "study", "borrow", "return", "trade", "keep", "touch", "squeeze", "twist", "turn",
+    "dust", "scrub", "fold", "roll", "spin", "balance", "juggle", "guard", "bury", "dig up",
+    "wiggle", "sketch", "label", "name", "mend", "rinse", "dry", "brush", "tickle", "share",
+)
+
+# Adjectives with simple comparatives and superlatives ("bigger", "the biggest").
+GRADABLE = (
+    "big", "small", "tall", "long", "short", "tiny", "huge", "bright", "dark", "soft", "loud",
+    "quiet", "fast", "slow", "old", "young", "happy", "funny", "silly", "pretty", "shiny", "fluffy",
+    "tidy", "messy", "sleepy", "brave", "kind", "strong", "smart", "clever", "warm", "cold", "sweet",
+    "friendly", "busy", "noisy", "lucky", "shy", "wise", "fat", "thin", "wet", "hot", "sad", "red",
+    "beautiful", "wonderful", "colorful", "delicious", "curious", "careful", "famous", "gentle",
 )
 
 # --- inflection ------------------------------------------------------------------------------
@@ -282,7 +460,9 @@ _PLURALS = {
     "scarf": "scarves", "potato": "potatoes", "tomato": "tomatoes", "hero": "heroes",
     "deer": "deer", "moose": "moose", "ox": "oxen", "foot": "feet", "tooth": "teeth",
     "person": "people", "man": "men", "woman": "women", "bison": "bison", "buffalo": "buffaloes",
-    "salmon": "salmon", "scissors": "scissors", "woods": "woods", "yak": "yaks", "volcano": "volcanoes",
+    "salmon": "salmon", "scissors": "scissors", "woods": "woods", "volcano": "volcanoes",
+    "calf": "calves", "elf": "elves", "half": "halves", "shrimp": "shrimp", "squid": "squid",
+    "trout": "trout", "tuna": "tuna", "dunes": "dunes", "mango": "mangoes",
     "cactus": "cacti", "octopus": "octopuses", "walrus": "walruses", "platypus": "platypuses",
 }
 
@@ -293,6 +473,10 @@ def plural(noun: str) -> str:
     prefix = head + " " if head else ""
     if last in _PLURALS:
         return prefix + _PLURALS[last]
+    if last.endswith("fish"):  # goldfish, starfish, catfish
+        return prefix + last
+    if last.endswith("man"):  # snowman, fisherman
+        return prefix + last[:-3] + "men"
     if last.endswith(("s", "x", "z", "ch", "sh")):
         return prefix + last + "es"
     if last.endswith("y") and last[-2:-1] not in "aeiou":
@@ -326,8 +510,41 @@ _DOUBLE = frozenset((
     "drop", "plan", "shop", "nap", "tap", "grab", "wag", "rub", "spin", "trip", "chop", "step",
     "slip", "drip", "pat", "beg", "hum", "nod", "zip", "wrap", "flip", "knit", "pet", "tug",
     "stir", "begin", "win", "put", "cut", "set", "let", "shut", "forget", "stab", "scrub",
-    "hem", "plop", "pop", "mop", "sip", "dip", "rip", "bat", "chat", "spot", "trot",
+    "hem", "plop", "pop", "mop", "sip", "dip", "rip", "bat", "chat", "spot", "trot", "plod",
+    "skid", "yip", "sled", "jam", "bob", "dab", "drum", "flap", "hem", "snap", "strum", "whip",
 ))
+
+
+_DOUBLE_ADJ = frozenset(("big", "fat", "thin", "wet", "hot", "sad", "red"))
+
+
+def comparative(adjective: str) -> str:
+    """``"big" -> "bigger"``, ``"happy" -> "happier"``, ``"beautiful" -> "more beautiful"``."""
+    return _graded(adjective, "er", "more")
+
+
+def superlative(adjective: str) -> str:
+    """``"big" -> "biggest"``, ``"happy" -> "happiest"``, ``"beautiful" -> "most beautiful"``."""
+    return _graded(adjective, "est", "most")
+
+
+def _graded(adjective: str, ending: str, word: str) -> str:
+    if adjective == "shy":
+        return "shy" + ending
+    core = adjective[:-1] if adjective.endswith("e") and not adjective.endswith("le") else adjective
+    core = "j" + core[1:] if core.startswith("y") else core
+    # syllables ~ groups of vowels (a leading y is a consonant, a final silent e is not counted)
+    vowels = sum(1 for i, c in enumerate(core) if c in "aeiouy" and i > 0 and core[i - 1] not in "aeiouy")
+    vowels += core[0] in "aeiou"
+    if adjective in _DOUBLE_ADJ:
+        return adjective + adjective[-1] + ending
+    if adjective.endswith("y") and vowels <= 2:  # happy, tiny, silly
+        return adjective[:-1] + "i" + ending
+    if adjective.endswith("le") and vowels <= 2:  # gentle
+        return adjective[:-1] + ending
+    if vowels == 1 or adjective == "clever":  # big, tall, brave, quiet
+        return adjective.removesuffix("e") + ending
+    return f"{word} {adjective}"
 
 
 def past(verb_phrase: str) -> str:
