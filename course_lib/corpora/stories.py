@@ -26,9 +26,20 @@ __all__ = ["generate_story", "iter_stories"]
 Slot = Callable[[random.Random, dict[str, str]], str]
 
 
+def _skewed(u: float, skew: float) -> float:
+    """A uniform ``u`` in [0, 1) bent towards 0, roughly ``u ** skew`` for ``skew`` in [1, 3].
+
+    Built from IEEE multiplications and additions only (``**`` calls the platform's ``pow``, which
+    may round differently on another machine), so every platform gets the same bits.
+    """
+    if skew <= 2.0:
+        return u * ((2.0 - skew) + (skew - 1.0) * u)
+    return u * u * ((3.0 - skew) + (skew - 2.0) * u)
+
+
 def _pick(rng: random.Random, seq: tuple, skew: float = 2.0):  # noqa: ANN202 - any tuple element
-    """An element of ``seq``; with ``skew > 1`` early elements are likelier (index ~ len * u**skew)."""
-    return seq[int(len(seq) * rng.random() ** skew)]
+    """An element of ``seq``; with ``skew > 1`` early elements are likelier (a Zipf-like skew)."""
+    return seq[int(len(seq) * _skewed(rng.random(), skew))]
 
 
 def _chance(rng: random.Random, p: float) -> bool:
@@ -84,6 +95,8 @@ _HOMES = ("house", "cottage", "hut", "cabin", "farmhouse", "apartment", "tree ho
           "log cabin", "tower", "mill", "palace", "shack", "tent")
 _HOME_LOOKS = ("small", "little", "big", "cozy", "old", "new", "pretty", "tiny", "tall", "warm", "wooden",
                "stone", "crooked", "quiet", "busy", "bright", "snug", "lovely", "tidy", "messy", "round")
+_NATURE_LOOKS = ("tall", "green", "old", "big", "small", "shady", "leafy", "wet", "pretty", "bright", "quiet",
+                 "huge", "tiny", "thick", "wild", "lovely", "dry", "prickly", "soft", "bumpy", "mossy", "golden")
 _ATE = ("ate", "shared", "munched on", "nibbled", "gobbled up", "tasted", "enjoyed", "finished", "devoured")
 
 
@@ -193,6 +206,9 @@ _SLOTS: dict[str, Slot] = {
     "sup": lambda r, c: W.superlative(_pick(r, W.GRADABLE, 1.5)),
     "comp": lambda r, c: W.comparative(_pick(r, W.GRADABLE, 1.5)),
     "animal_adj": lambda r, c: _pick(r, W.TRAITS) if _chance(r, 0.5) else _pick(r, W.ANIMAL_LOOKS),
+    "plant": lambda r, c: _pick(r, W.PLANTS),
+    "a_plant": lambda r, c: W.article(_pick(r, W.PLANTS)),
+    "nature_adj": lambda r, c: _pick(r, _NATURE_LOOKS),
     "cake_adj": lambda r, c: _pick(r, ("flat", "lopsided", "burnt", "crooked", "squishy", "messy", "wobbly", "small", "dry")),
 }
 
@@ -273,11 +289,13 @@ _INTRO = (
     "Every {time}, {H} {hobby_s}. {He} is {a_trait_kind}, and this is {his} story.",
 )
 
+_MEET_FRIEND = "{His} best friend was {a_fkind} named {F}."
+
 _DESCRIBE = (
     "{He} lived in {a_home_adj} {home} with {his} {family}.",
     "{He} loved to {hobby} every day.",
     "{He} had {a_objdesc} that {he} loved very much.",
-    "{His} best friend was {a_fkind} named {F}.",
+    _MEET_FRIEND,
     "Every {time}, {he} liked to {hobby}.",
     "{H} liked {fav_foods} more than anything.",
     "{His} favorite color was {color}.",
@@ -297,7 +315,7 @@ _DESCRIBE = (
 _EPISODES = (
     "{He} saw {a_adj_animal} {motion_ing} near {a_nature}.",
     "\"Look at that {animal}!\" {said} {H}.",
-    "The {nature} was {adj} and {adj}.",
+    "The {plant} was {nature_adj} and {nature_adj}.",
     "{He} felt {good}.",
     "{F} {motion_ed} {adv} over to {H}.",
     "They {motion_ed} all the way to the {nature}.",
@@ -343,7 +361,7 @@ _EPISODES = (
     "It was {weather} and {weather}, but nobody minded.",
     "\"Race you to the {nature}!\" {said} {F}, and off they went.",
     "{H} drew a picture of {a_adj_animal} holding {a_thing}.",
-    "They sat on {a_nature} and watched the {animals}.",
+    "They sat under {a_plant} and watched the {animals}.",
     "{H}'s tummy rumbled. \"I am hungry,\" {he} said.",
     "{He} waved at {neighbor}, the {job}.",
     "{Neighbor} the {job} smiled and said, \"Hello there, {H}!\"",
@@ -358,7 +376,6 @@ _EPISODES = (
     "{H} got a letter from {neighbor}, who lived in {town}.",
     "\"My cousin lives in {town},\" {said} {F}. \"They have {adj_animals} there.\"",
     "On the road to {town}, they met {neighbor}, who was {action_ing} {a_thing}.",
-    "{Neighbor} and {neighbor} were {action_ing} {things} outside the {place}.",
     "{F} said that {animals} are {comp} than {animals}. {H} was not so sure.",
 )
 
@@ -615,7 +632,7 @@ def _words(sentences: list[str]) -> int:
 
 
 def generate_story(rng: random.Random) -> str:
-    """One story of 80-400 words: two to four paragraphs joined by a blank line, no outer whitespace."""
+    """One story of 80-400 words: two to five paragraphs joined by a blank line, no outer whitespace."""
     ctx = _context(rng)
     intro = [_fill(_pick(rng, _INTRO, 1.0), rng, ctx)]
     describe = list(range(len(_DESCRIBE)))
@@ -633,13 +650,15 @@ def generate_story(rng: random.Random) -> str:
     ending = [_fill(_pick(rng, _ENDINGS, 1.0), rng, ctx)] if _chance(rng, 0.6) else []
     # distinct episodes between beats: how many varies a lot, so story length does too
     episodes = list(range(len(_EPISODES)))
-    wanted = int(rng.random() ** 1.5 * 12)
+    wanted = int(_skewed(rng.random(), 1.5) * 12)
     while episodes and (wanted > 0 or _words(intro + beats + sequel + ending) < _MIN_WORDS):
         episode = _fill(_EPISODES[episodes.pop(int(rng.random() * len(episodes)))], rng, ctx)
-        if _words(intro + beats + sequel + ending) + episode.count(" ") + 1 > _MAX_WORDS:
+        if _words(intro + beats + sequel + ending) + episode.count(" ") + 1 > _MAX_WORDS - 10:  # 10: _MEET_FRIEND
             break
         beats.insert(1 + int(rng.random() * (len(beats) - 1)), episode)
         wanted -= 1
+    if ctx["F"] not in " ".join(intro) and ctx["F"] in " ".join(beats + sequel + ending):
+        intro.append(_fill(_MEET_FRIEND, rng, ctx))  # introduce the friend before the plot needs them
     paragraphs = [intro]
     cuts = sorted({1 + int(rng.random() * (len(beats) - 1)) for _ in range(int(rng.random() * 3))})
     for start, stop in zip([0, *cuts], [*cuts, len(beats)]):

@@ -259,12 +259,11 @@ LOOKS = (
     "speckled", "checkered", "frilly", "lumpy", "dazzling", "gleaming", "tattered", "delicate",
     "sturdy", "elegant", "peculiar", "curious", "handmade", "homemade", "brand-new", "favorite",
     "chubby", "skinny", "plump", "narrow", "wide", "deep", "shallow", "hollow", "empty", "full",
-    "noisy", "silent", "cheerful", "grand", "splendid", "marvelous", "wonderful", "fancy", "plain",
-    "simple", "tidy", "messy", "clean", "dirty", "fresh", "stale", "juicy", "crispy", "creamy",
-    "frosty", "icy", "snowy", "sandy", "rocky", "grassy", "leafy", "flowery", "feathery", "furry",
+    "noisy", "grand", "splendid", "marvelous", "wonderful", "fancy", "plain",
+    "simple", "tidy", "messy", "clean", "dirty", "frosty", "icy", "sandy", "flowery", "feathery", "furry",
     "hairy", "scaly", "spiky", "curly", "wavy", "straight", "twisty", "knotted", "pointy", "square",
-    "oval", "lopsided", "gooey", "fizzy", "bubbly", "sparkling", "twinkling", "flickering", "dim",
-    "gloomy", "sunny", "breezy", "misty", "foggy", "cloudy", "stormy", "quiet", "peaceful", "busy",
+    "oval", "lopsided", "gooey", "bubbly", "sparkling", "twinkling", "dim", "shabby", "knitted",
+    "embroidered", "jeweled", "beaded", "carved", "woven", "quilted", "dotted", "glossy", "lacy",
 )
 
 COLORS = (
