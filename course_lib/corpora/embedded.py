@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from course_lib.corpora.stories import iter_stories
-from course_lib.corpora.textfile import write_documents
+from course_lib.corpora.textfile import EOT, write_documents
 from course_lib.paths import cache_dir
 
 __all__ = ["embedded_corpus", "GENERATOR_VERSION", "SPLITS"]
@@ -29,7 +29,7 @@ def _sized(stories: Iterator[str], target_bytes: int) -> Iterator[str]:
     total = 0
     for story in stories:
         yield story
-        total += len(story.encode("utf-8")) + len("<|endoftext|>\n")
+        total += len(story.encode("utf-8")) + len(EOT) + 1  # the record: story, EOT, newline
         if total >= target_bytes:
             return
 

@@ -374,6 +374,8 @@ _EPISODES = (
     "Far away, in the town of {town}, {a_job} named {neighbor} was {action_ing} {a_thing}.",
     "The people of {hometown} came out to watch.",
     "{H} got a letter from {neighbor}, who lived in {town}.",
+    "{Neighbor} from {town} came by with {a_adj_animal} on a leash.",
+    "\"Have you ever been to {town}?\" {asked} {F}. \"No, but {neighbor} told me about it,\" {said} {H}.",
     "\"My cousin lives in {town},\" {said} {F}. \"They have {adj_animals} there.\"",
     "On the road to {town}, they met {neighbor}, who was {action_ing} {a_thing}.",
     "{F} said that {animals} are {comp} than {animals}. {H} was not so sure.",
@@ -467,7 +469,8 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (  # helping at home
         ("One day, {P} was very busy.", "{P} had a lot of work to do at home."),
         ("\"Can I help?\" {asked} {H}.", "{H} wanted to help. {He} asked, \"What can I do?\""),
-        ("{P} smiled. \"You can {help},\" {phe} said.", "\"Yes, please {help},\" said {P}."),
+        ("{P} smiled. \"You can {help},\" {phe} said.", "\"Yes, please {help},\" said {P}.",
+         "\"{Neighbor} is coming for tea. You can {help},\" said {P}."),
         ("{H} worked hard. {He} was {help_ing} and singing a song.", "{H} did it {adv}. Then {he} helped {P} {help} too."),
         ("It was not easy, but {H} did not give up.", "At first it was hard, but soon {he} got better."),
         ("When they were done, {P} gave {him} a big hug and {some_food}.",
@@ -498,7 +501,8 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     ),
     (  # a race
         ("One day, there was a big race in the {field}.", "{H} and {F} wanted to see who was faster."),
-        ("Everyone lined up. {H} was nervous, but {he} was ready.", "\"Ready, set, go!\" shouted {a_job}."),
+        ("Everyone lined up. {H} was nervous, but {he} was ready.", "\"Ready, set, go!\" shouted {a_job}.",
+         "{Neighbor}, the {job} from {town}, blew a whistle. \"Go!\""),
         ("{H} ran as fast as {he} could.", "They ran past {natures} and {animals}."),
         ("Then {F} tripped and fell.", "Suddenly, {F} fell down and hurt {fhis} knee."),
         ("{H} stopped and helped {F} get up.", "{H} did not keep running. {He} went back to help."),
@@ -562,7 +566,7 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (  # a snowy day
         ("One winter morning, {H} looked out of the window. Everything was white!", "It had snowed all night."),
         ("{He} put on {his} {wear}, boots and mittens.", "{H} could not wait to go outside."),
-        ("{He} and {F} built a big snowman. They gave it a {color} scarf and {a_food} for a nose.",
+        ("{He} and {F} built a big snowman. They gave it {a_color} scarf and {a_food} for a nose.",
          "They made snow angels and threw snowballs."),
         ("Then {F}'s hands got cold, and {fhe} started to cry.", "After a while, {F} was cold and {bad}."),
         ("{H} gave {fhim} {his} mittens. \"Here, take these,\" {he} said.", "{H} took {F} inside to warm up."),
@@ -592,7 +596,8 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
         ("From then on, {H} never forgot to take care of {petname}.", "{H} and {petname} were best friends forever."),
     ),
     (  # a treasure hunt
-        ("{H} found an old map in the attic.", "One day, {F} showed {H} a secret map."),
+        ("{H} found an old map in the attic.", "One day, {F} showed {H} a secret map.",
+         "{Neighbor} gave {H} an old map of {hometown}."),
         ("The map had a big red X next to {a_nature}.", "It said: \"Walk ten steps from the {nature}, then dig.\""),
         ("They took a shovel and walked {at_habitat}.", "They followed the map past {natures} and {adj_animals}."),
         ("They dug and dug. Then the shovel hit something hard!", "At first they found only rocks and worms."),
