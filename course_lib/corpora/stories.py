@@ -214,6 +214,7 @@ _SLOTS: dict[str, Slot] = {
     "plant": lambda r, c: _pick(r, W.PLANTS),
     "a_plant": lambda r, c: W.article(_pick(r, W.PLANTS)),
     "nature_adj": lambda r, c: _pick(r, _NATURE_LOOKS),
+    "voice_adj": lambda r, c: _pick(r, ("soft", "strong", "sweet", "loud", "bright", "gentle", "steady", "high", "warm", "happy")),
     "cake_adj": lambda r, c: _pick(r, ("flat", "lopsided", "burnt", "crooked", "squishy", "messy", "wobbly", "small", "dry")),
 }
 
@@ -563,7 +564,7 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
         ("On the day of the show, {H} felt {bad}. {His} knees were shaking.",
          "When {he} saw all the people, {H} wanted to hide."),
         ("{F} squeezed {his} hand. \"You can do it,\" {fhe} whispered.", "{P} waved from the front row and smiled."),
-        ("{H} took a deep breath and began. {His} voice was {adj} and clear.", "{H} stepped on the stage and did {his} best."),
+        ("{H} took a deep breath and began. {His} voice was {voice_adj} and clear.", "{H} stepped on the stage and did {his} best."),
         ("Everyone clapped and cheered!", "When {he} finished, the crowd clapped and shouted, \"Bravo!\""),
         ("{H} learned that being brave means doing something even when you feel scared.",
          "{H} was so proud. {He} could not stop smiling."),
