@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["BUDGET_SECONDS", "ExecutionResult", "execute_notebook"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 BUDGET_SECONDS = 90.0
 """Every notebook must execute top to bottom within this many seconds on a 2-core CPU."""
@@ -47,7 +50,7 @@ def execute_notebook(path: Path, *, cell_timeout: int = 600, write: bool = True)
     try:
         client.execute()
     except CellExecutionError as exc:
-        summary = str(exc).strip().splitlines()
+        summary = [line for line in _ANSI.sub("", str(exc)).strip().splitlines() if line.strip()]
         return ExecutionResult(path, time.perf_counter() - start, error=summary[-1] if summary else repr(exc))
     seconds = time.perf_counter() - start
     if write:

@@ -53,7 +53,8 @@ def test_execute_reports_a_failing_cell_and_leaves_the_file_alone(tmp_path: Path
         [sys.executable, "-m", "course_lib.cli", "execute", str(path)], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 1
-    assert "FAILED" in out.stdout and "ZeroDivisionError" in out.stdout
+    assert "FAILED" in out.stdout and "ZeroDivisionError: division by zero" in out.stdout
+    assert "\x1b[" not in out.stdout  # no terminal colour codes in the summary
     assert path.read_bytes() == before
 
 
