@@ -45,13 +45,15 @@ def huge():
     return bytearray(2**50)
 '''
 
-TESTS = '''
+DEMO_FIXTURE = '''
 import pytest
 
 @pytest.fixture(scope="module")
 def demo(load_impl):
     return load_impl("a9_demo.demo")
+'''
 
+TESTS = DEMO_FIXTURE + '''
 @pytest.mark.grade(part="basics", points=2)
 def test_good(demo):
     assert demo.good() == 42
@@ -169,21 +171,15 @@ def test_table_shows_each_part(demo_report: GradeReport) -> None:
 
 
 def test_a_hang_in_c_code_is_cut_by_the_watchdog(tmp_path: Path) -> None:
-    tests = '''
-    import pytest
+    tests = DEMO_FIXTURE + '''
+@pytest.mark.grade(part="hangs", points=1)
+def test_stuck(demo):
+    demo.stuck_in_c()
 
-    @pytest.fixture(scope="module")
-    def demo(load_impl):
-        return load_impl("a9_demo.demo")
-
-    @pytest.mark.grade(part="hangs", points=1)
-    def test_stuck(demo):
-        demo.stuck_in_c()
-
-    @pytest.mark.grade(part="basics", points=1)
-    def test_good(demo):
-        assert demo.good() == 42
-    '''
+@pytest.mark.grade(part="basics", points=1)
+def test_good(demo):
+    assert demo.good() == 42
+'''
     root = make_course(tmp_path, tests=tests)
     report = grade("a9", "assignments", timeout=1, repo=root, watchdog_grace=2)
     assert by_name(report) == {"test_stuck": "timed out", "test_good": "passed"}
