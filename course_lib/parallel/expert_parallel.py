@@ -86,6 +86,7 @@ def expert_parallel_moe(
     x: (tokens, d) this rank's tokens; weights, indices: (tokens, k) from the router;
     local_experts: this rank's ``num_experts / N`` experts, global ids ``rank·E/N + i``.
     Returns (tokens, d), equal to :func:`moe_reference` with all experts in one process.
+    Collective: every rank must call it, with ``x.requires_grad`` the same everywhere.
     """
     world, rank = dist.get_world_size(), dist.get_rank()
     if num_experts % world:
@@ -110,7 +111,8 @@ def expert_parallel_moe(
     outputs = torch.zeros_like(rows)
     for i, module in enumerate(local_experts):
         mine = (their_expert == rank * per_rank + i).nonzero(as_tuple=True)[0]
-        if mine.numel():
-            outputs = outputs.index_copy(0, mine, module(rows[mine]))
+        # Called even on zero rows: the autograd graph, and so the all-to-alls that backward will
+        # run, must be the same on every rank, or a rank whose experts got no tokens would skip them.
+        outputs = outputs.index_copy(0, mine, module(rows[mine]))
     back = all_to_all(outputs, recv_counts, send_counts)  # combine: the reverse exchange
     return torch.zeros_like(x).index_add(0, token, weight[:, None] * back)

@@ -93,7 +93,7 @@ class ColumnParallelLinear(nn.Module):
     @classmethod
     def from_dense(cls, dense: nn.Linear, counter: CommCounter | None = None) -> ColumnParallelLinear:
         """This rank's shard of ``dense`` (same on every rank), so the parallel layer equals it."""
-        layer = cls(dense.in_features, dense.out_features, dense.bias is not None, counter)
+        layer = cls(dense.in_features, dense.out_features, dense.bias is not None, counter).to(dense.weight)
         start, part = _shard(dense.out_features, "out_features")
         with torch.no_grad():
             layer.weight.copy_(dense.weight[start : start + part])
@@ -123,7 +123,7 @@ class RowParallelLinear(nn.Module):
     @classmethod
     def from_dense(cls, dense: nn.Linear, counter: CommCounter | None = None) -> RowParallelLinear:
         """This rank's shard of ``dense`` (same on every rank), so the parallel layer equals it."""
-        layer = cls(dense.in_features, dense.out_features, dense.bias is not None, counter)
+        layer = cls(dense.in_features, dense.out_features, dense.bias is not None, counter).to(dense.weight)
         start, part = _shard(dense.in_features, "in_features")
         with torch.no_grad():
             layer.weight.copy_(dense.weight[:, start : start + part])
