@@ -312,3 +312,35 @@ def test_tensor_and_expert_parallel_equal_the_dense_layers():
         got = [g for r in results for g in r[("ep", skew)]["expert_grads"]]
         for g, w in zip(got, want, strict=True):
             torch.testing.assert_close(g, w)
+
+
+# ---------------------------------------------------------------- expert parallelism around course_lib.model's MoE
+def _course_moe():
+    from course_lib.model import MoEFeedForward
+
+    torch.manual_seed(5)
+    return MoEFeedForward(d_model=8, d_ff=16, num_experts=4, top_k=2).double()
+
+
+def _moe_worker() -> dict:
+    rank, world = dist.get_rank(), dist.get_world_size()
+    moe = _course_moe()
+    x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(60 + rank), dtype=torch.float64)
+    flat = x.reshape(-1, 8)
+    routing = moe.router(flat)
+    per_rank = 4 // world
+    y = expert_parallel_moe(flat, routing.weights, routing.indices, moe.experts[rank * per_rank : (rank + 1) * per_rank], 4)
+    y.sum().backward()
+    return {"y": y.view_as(x).detach(), "router_grad": moe.router.weight.grad}
+
+
+@pytest.mark.timeout(60)
+def test_expert_parallel_equals_course_lib_moe_feed_forward():
+    results = launch(_moe_worker, world_size=2, timeout=40)
+    moe = _course_moe()
+    for rank, got in enumerate(results):
+        x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(60 + rank), dtype=torch.float64)
+        y = moe(x)
+        y.sum().backward()
+        torch.testing.assert_close(got["y"], y.detach())
+    torch.testing.assert_close(sum(r["router_grad"] for r in results), moe.router.weight.grad)
