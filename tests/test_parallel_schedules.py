@@ -80,6 +80,11 @@ def test_plan_splits_memory_and_counts_communication():
     assert zero3.communication["data parallel"] == pytest.approx(1.5 * ddp.communication["data parallel"])
     recompute = plan(model, ParallelConfig(recompute=True))
     assert recompute.memory["activations"] < base.memory["activations"]
+    # Korthikanti et al.: 34·s·b·h bytes per layer with FlashAttention; + 5·a·s²·b without.
+    s, h, a = 2048, 2048, 16
+    assert base.memory["activations"] == pytest.approx(24 * 34 * s * h)
+    naive = plan(model, ParallelConfig(flash_attention=False))
+    assert naive.memory["activations"] - base.memory["activations"] == pytest.approx(24 * 5 * a * s * s)
     with pytest.raises(ValueError, match="pipeline stages"):
         plan(model, ParallelConfig(pp=5))
     with pytest.raises(ValueError, match="zero_stage"):

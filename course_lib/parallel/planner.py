@@ -8,7 +8,8 @@ gradients, stage 3 (FSDP) also the weights.
 
 Activations per layer and micro-batch follow Korthikanti et al. 2022 ("Reducing activation
 recomputation in large transformer models"), in bytes: ``s·b·h·(10 + 24/t + 5·a·s/(h·t))`` stored
-for backward, or ``2·s·b·h`` (the layer's input) with full recomputation. With 1F1B the first stage
+for backward; FlashAttention never stores the ``a·s·s`` attention matrices, which removes the last
+term; full recomputation keeps only ``2·s·b·h`` (the layer's input). With 1F1B the first stage
 holds ``min(pp, m)`` micro-batches in flight. Logits, buffers and fragmentation are left out.
 """
 
@@ -48,6 +49,7 @@ class ParallelConfig:
     micro_batch: int = 1
     microbatches: int = 1
     recompute: bool = False
+    flash_attention: bool = True
 
     def __post_init__(self) -> None:
         for name in ("dp", "tp", "pp", "seq_len", "micro_batch", "microbatches"):
@@ -105,7 +107,8 @@ def plan(model: ModelShape, config: ParallelConfig) -> Plan:
     s, b, h, a, t = config.seq_len, config.micro_batch, model.d_model, model.heads, config.tp
     shard = model.params / (config.tp * config.pp)
     memory = zero_memory_per_rank(shard, config.dp, config.zero_stage)
-    per_layer = 2 * s * b * h if config.recompute else s * b * h * (10 + 24 / t + 5 * a * s / (h * t))
+    attention_matrices = 0.0 if config.flash_attention else 5 * a * s / (h * t)
+    per_layer = 2 * s * b * h if config.recompute else s * b * h * (10 + 24 / t + attention_matrices)
     in_flight = min(config.pp, config.microbatches)
     memory["activations"] = model.layers / config.pp * in_flight * per_layer
     d = config.dp
