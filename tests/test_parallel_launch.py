@@ -131,3 +131,12 @@ def test_same_script_runs_under_torchrun(tmp_path: Path):
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=110)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "RESULTS [(0, 3.0), (1, 3.0)]" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_spawn_start_method_with_an_importable_function():
+    from course_lib.parallel.ring import _check  # spawned ranks import it by name: it must live in a module
+
+    results = launch(_check, world_size=2, args=(100,), start_method="spawn", timeout=100)
+    assert [sent for _, sent in results] == [400, 400] and max(err for err, _ in results) < 1e-6

@@ -128,3 +128,15 @@ class CommCounter:
         """Record one collective on ``tensor`` under ``label`` (e.g. ``"all_reduce forward"``)."""
         self.payload[label] += tensor.numel() * tensor.element_size()
         self.calls[label] += 1
+
+
+def _sweep() -> list[float]:
+    return time_all_reduce([2**k for k in range(4, 23, 3)])
+
+
+if __name__ == "__main__":  # python -m course_lib.parallel.collectives
+    from course_lib.parallel.launch import launch
+
+    for k, seconds in zip(range(4, 23, 3), launch(_sweep, world_size=2)[0]):
+        nbytes = 4 * 2**k
+        print(f"all-reduce of {nbytes:>9d} B: {seconds * 1e6:9.1f} µs, bus bandwidth {bus_bandwidth('all_reduce', nbytes, seconds, 2) / 1e9:.3f} GB/s")

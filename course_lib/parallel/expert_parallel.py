@@ -116,3 +116,21 @@ def expert_parallel_moe(
         outputs = outputs.index_copy(0, mine, module(rows[mine]))
     back = all_to_all(outputs, recv_counts, send_counts)  # combine: the reverse exchange
     return torch.zeros_like(x).index_add(0, token, weight[:, None] * back)
+
+
+def _check() -> float:
+    rank, world = dist.get_rank(), dist.get_world_size()
+    torch.manual_seed(0)
+    experts = [nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8)) for _ in range(4)]
+    router = nn.Linear(8, 4)
+    x = torch.randn(10, 8, generator=torch.Generator().manual_seed(rank))
+    weights, indices = top_k_routing(router(x), k=2)
+    per_rank = len(experts) // world
+    y = expert_parallel_moe(x, weights, indices, experts[rank * per_rank : (rank + 1) * per_rank], len(experts))
+    return (y - moe_reference(x, weights, indices, experts)).abs().max().item()
+
+
+if __name__ == "__main__":  # python -m course_lib.parallel.expert_parallel
+    from course_lib.parallel.launch import launch
+
+    print("max |expert parallel - single process| per rank:", launch(_check, world_size=2))

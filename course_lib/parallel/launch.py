@@ -53,10 +53,10 @@ class RankError(RuntimeError):
     def __init__(self, rank: int, world_size: int, exc_type: str, message: str, traceback_text: str) -> None:
         self.rank, self.world_size = rank, world_size
         self.exc_type, self.message, self.traceback_text = exc_type, message, traceback_text
-        super().__init__(
-            f"rank {rank} of {world_size} raised {exc_type}: {message}\n\n"
-            f"--- traceback of rank {rank} ---\n{traceback_text}".rstrip()
-        )
+        text = f"rank {rank} of {world_size} raised {exc_type}: {message}"
+        if traceback_text.strip():
+            text += f"\n\n--- traceback of rank {rank} ---\n{traceback_text.strip()}"
+        super().__init__(text)
 
 
 class LaunchTimeout(TimeoutError):

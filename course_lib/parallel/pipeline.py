@@ -159,3 +159,11 @@ def draw_schedule(schedule: Schedule, ax: Any, title: str = "") -> None:
     ax.invert_yaxis()
     ax.set_xlabel("time (forward = 1 unit)")
     ax.set_title(title or f"p={schedule.stages}, m={schedule.microbatches}, bubble {schedule.bubble_fraction:.0%}")
+
+
+if __name__ == "__main__":  # python -m course_lib.parallel.pipeline
+    print(" p   m  GPipe   1F1B  (p-1)/(m+p-1)")
+    for p in (2, 4, 8):
+        for m in (1, 4, 16):
+            gpipe, ofob = simulate(gpipe_order(p, m)), simulate(one_f_one_b_order(p, m))
+            print(f"{p:2d} {m:3d} {gpipe.bubble_fraction:6.3f} {ofob.bubble_fraction:6.3f} {bubble_formula(p, m):8.3f}")

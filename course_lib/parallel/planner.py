@@ -120,3 +120,12 @@ def plan(model: ModelShape, config: ParallelConfig) -> Plan:
         "pipeline": (2 * config.microbatches * act_bytes) if config.pp > 1 else 0.0,
     }
     return Plan(memory, communication)
+
+
+if __name__ == "__main__":  # python -m course_lib.parallel.planner
+    model = ModelShape(layers=32, d_model=4096, heads=32, vocab=32000)
+    for config in (ParallelConfig(dp=8), ParallelConfig(dp=8, zero_stage=3), ParallelConfig(dp=2, tp=2, pp=2, zero_stage=1)):
+        result = plan(model, config)
+        memory = ", ".join(f"{k} {v / 1e9:.1f}" for k, v in result.memory.items())
+        print(f"DP{config.dp} TP{config.tp} PP{config.pp} ZeRO-{config.zero_stage}: {memory} GB; "
+              f"sends {result.communication_total / 1e9:.1f} GB per step")

@@ -156,3 +156,15 @@ class TensorParallelMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down(self.activation(self.up(x)))
+
+
+def _check() -> float:
+    torch.manual_seed(0)
+    up, down, x = nn.Linear(16, 64), nn.Linear(64, 16), torch.randn(3, 16)
+    return (TensorParallelMLP.from_dense(up, down)(x) - down(nn.functional.gelu(up(x)))).abs().max().item()
+
+
+if __name__ == "__main__":  # python -m course_lib.parallel.tensor_parallel
+    from course_lib.parallel.launch import launch
+
+    print("max |tensor parallel - dense| per rank:", launch(_check, world_size=2))

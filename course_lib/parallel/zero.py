@@ -90,3 +90,21 @@ class ShardedOptimizer(torch.optim.Optimizer):
         """Bytes of optimizer state held by this rank (its shard only)."""
         assert self.local_optimizer is not None
         return optimizer_state_bytes(self.local_optimizer)
+
+
+def _state_bytes_per_rank() -> tuple[int, int]:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(*[torch.nn.Linear(64, 64) for _ in range(4)])
+    sharded = ShardedOptimizer(model.parameters(), torch.optim.AdamW, lr=1e-3)
+    full = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.randn(4, 64)).sum().backward()
+    sharded.step()
+    full.step()
+    return sharded.state_bytes(), optimizer_state_bytes(full)
+
+
+if __name__ == "__main__":  # python -m course_lib.parallel.zero
+    from course_lib.parallel.launch import launch
+
+    for rank, (mine, full) in enumerate(launch(_state_bytes_per_rank, world_size=2)):
+        print(f"rank {rank}: AdamW state {mine} bytes of {full} unsharded")
