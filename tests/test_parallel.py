@@ -187,8 +187,32 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
         assert all(0 < s < optimizer_state_bytes(opt) for s in shards)
 
 
+def _ddp_misuse_worker() -> dict:
+    model = nn.ModuleDict({"used": nn.Linear(3, 3), "unused": nn.Linear(3, 3)})
+    ddp = DataParallel(model, bucket_size_mb=0.0)
+    model["used"](torch.ones(2, 3)).sum().backward()
+    out = {}
+    try:
+        ddp.finish_gradient_synchronization()
+    except RuntimeError as exc:
+        out["unused"] = str(exc)
+    plain = ddp.unwrap()
+    plain.zero_grad()
+    model["used"](torch.ones(2, 3)).sum().backward()  # no hooks any more: no all-reduce is started
+    out["ready_after_unwrap"] = sum(b.ready for b in ddp.buckets)
+    return out
+
+
+@pytest.mark.timeout(60)
+def test_data_parallel_names_unused_parameters_and_unwraps():
+    for r in launch(_ddp_misuse_worker, world_size=2, timeout=30):
+        assert "unused.weight" in r["unused"] and "unused.bias" in r["unused"]
+        assert r["ready_after_unwrap"] == 0
+
+
 # ---------------------------------------------------------------- ZeRO-1 with groups and a schedule
-def _zero_groups_worker() -> list[torch.Tensor]:
+def _zero_groups_worker() -> dict:
+    rank = dist.get_rank()
     model = make_model("mlp")
     dp = DataParallel(model, bucket_size_mb=1.0)
     groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
@@ -200,11 +224,25 @@ def _zero_groups_worker() -> list[torch.Tensor]:
         opt.step()
         opt.zero_grad()
         schedule.step()
-    return [p.detach().clone() for p in model.parameters()]
+    saved = opt.state_dict()  # a checkpoint round trip restores this rank's shard exactly
+    restored = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
+    restored.load_state_dict(saved)
+    same = all(
+        torch.equal(restored.local_optimizer.state[p]["momentum_buffer"], opt.local_optimizer.state[p]["momentum_buffer"])
+        for p in opt.local_optimizer.state
+    ) and len(restored.local_optimizer.state) == len(opt.local_optimizer.state) > 0
+    errors = []
+    for bad in ({"state": {}}, {**saved, "rank": 1 - rank}):
+        try:
+            opt.load_state_dict(bad)
+        except ValueError as exc:
+            errors.append(str(exc))
+    dist.barrier()
+    return {"params": [p.detach().clone() for p in model.parameters()], "errors": errors, "restored": same}
 
 
 @pytest.mark.timeout(60)
-def test_sharded_optimizer_keeps_param_groups_and_lr_schedules():
+def test_sharded_optimizer_keeps_param_groups_lr_schedules_and_checkpoints():
     results = launch(_zero_groups_worker, world_size=2, timeout=40)
     model = make_model("mlp")
     groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
@@ -215,9 +253,11 @@ def test_sharded_optimizer_keeps_param_groups_and_lr_schedules():
         opt.step()
         opt.zero_grad()
         schedule.step()
-    for rank_params in results:
-        for got, want in zip(rank_params, model.parameters()):
+    for r in results:
+        for got, want in zip(r["params"], model.parameters()):
             torch.testing.assert_close(got, want.detach(), rtol=1e-10, atol=1e-12)
+        assert r["restored"]
+        assert "not a ShardedOptimizer checkpoint" in r["errors"][0] and "each rank holds a different shard" in r["errors"][1]
 
 
 # ---------------------------------------------------------------- tensor and expert parallelism

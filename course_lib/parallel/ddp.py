@@ -75,7 +75,8 @@ class DataParallel(nn.Module):
         model.finish_gradient_synchronization()   # gradients are now the average over ranks
         optimizer.step()
 
-    Tied (shared) parameters are one parameter to autograd and are synchronised once.
+    Tied (shared) parameters are one parameter to autograd and are synchronised once. The hooks
+    live on the parameters: wrap a module once, and call :meth:`unwrap` before wrapping it again.
     """
 
     def __init__(self, module: nn.Module, bucket_size_mb: float = 25.0) -> None:
@@ -109,6 +110,13 @@ class DataParallel(nn.Module):
         if bucket.ready == len(bucket.params):
             bucket.flat = torch.cat([p.grad.reshape(-1) for p in bucket.params])
             bucket.work = dist.all_reduce(bucket.flat, async_op=True)
+
+    def unwrap(self) -> nn.Module:
+        """Remove the gradient hooks and return the plain module."""
+        for hook in self._hooks:
+            hook.remove()
+        self._hooks.clear()
+        return self.module
 
     def finish_gradient_synchronization(self) -> None:
         """Wait for every bucket's all-reduce and write the averaged gradients back to ``.grad``."""

@@ -86,6 +86,26 @@ class ShardedOptimizer(torch.optim.Optimizer):
             work.wait()
         return loss
 
+    def state_dict(self) -> dict[str, Any]:
+        """This rank's checkpoint: its shard's optimizer state, tagged with the rank and world size.
+
+        Each rank saves its own (as ZeRO does); ``load_state_dict`` refuses another rank's.
+        """
+        assert self.local_optimizer is not None
+        return {"rank": self.rank, "world_size": self.world_size, "shard": self.local_optimizer.state_dict()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a checkpoint written by :meth:`state_dict` on the same rank of the same world size."""
+        assert self.local_optimizer is not None
+        if "shard" not in state_dict:
+            raise ValueError("not a ShardedOptimizer checkpoint (no 'shard' key): it was saved by another optimizer")
+        if (state_dict["rank"], state_dict["world_size"]) != (self.rank, self.world_size):
+            raise ValueError(
+                f"checkpoint of rank {state_dict['rank']} of {state_dict['world_size']} cannot be loaded on rank "
+                f"{self.rank} of {self.world_size}: each rank holds a different shard"
+            )
+        self.local_optimizer.load_state_dict(state_dict["shard"])
+
     def state_bytes(self) -> int:
         """Bytes of optimizer state held by this rank (its shard only)."""
         assert self.local_optimizer is not None
