@@ -33,6 +33,7 @@ import queue as queue_module
 import socket
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -137,8 +138,13 @@ def launch(
         for rank in range(world_size)
     ]
     try:
-        for process in processes:
-            process.start()
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns that forking a multi-threaded process may deadlock the child; the
+            # ranks only touch torch after resetting its thread pool (threads_per_rank), as
+            # DataLoader workers do.
+            warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks", category=DeprecationWarning)
+            for process in processes:
+                process.start()
         return _collect(processes, results_queue, world_size, time.monotonic() + timeout, timeout)
     finally:
         _stop(processes, grace)
