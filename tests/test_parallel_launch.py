@@ -45,6 +45,11 @@ def _rank0_sleeps() -> None:
         time.sleep(60)
 
 
+def _rank1_skips_a_collective() -> None:
+    if dist.get_rank() == 0:
+        dist.all_reduce(torch.ones(1))
+
+
 def _unpicklable_result():
     return lambda: None
 
@@ -80,6 +85,12 @@ def test_silently_dying_rank_is_reported():
         launch(_rank0_dies_silently, world_size=2, timeout=30)
     assert time.monotonic() - start < 10
     assert info.value.rank == 0 and "exited with code 7" in str(info.value)
+
+
+@pytest.mark.timeout(60)
+def test_mismatched_collectives_are_named_as_the_likely_cause():
+    with pytest.raises(RankError, match=r"rank 0 of 2 raised \w+ after rank\(s\) \[1\] had returned normally"):
+        launch(_rank1_skips_a_collective, world_size=2, timeout=30)
 
 
 @pytest.mark.timeout(60)

@@ -51,10 +51,12 @@ class RankError(RuntimeError):
     """A rank raised (or died). ``str()`` names the rank, the original exception type and message,
     and ends with the rank's traceback text."""
 
-    def __init__(self, rank: int, world_size: int, exc_type: str, message: str, traceback_text: str) -> None:
+    def __init__(
+        self, rank: int, world_size: int, exc_type: str, message: str, traceback_text: str, context: str = ""
+    ) -> None:
         self.rank, self.world_size = rank, world_size
         self.exc_type, self.message, self.traceback_text = exc_type, message, traceback_text
-        text = f"rank {rank} of {world_size} raised {exc_type}: {message}"
+        text = f"rank {rank} of {world_size} raised {exc_type}{f' {context}' if context else ''}: {message}"
         if traceback_text.strip():
             text += f"\n\n--- traceback of rank {rank} ---\n{traceback_text.strip()}"
         super().__init__(text)
@@ -216,10 +218,14 @@ def _first_cause(
         code = processes[silent[0]].exitcode
         errors.insert(0, (silent[0], "ProcessDied", f"the process exited with code {code} without reporting", ""))
     rank, exc_type, message, text = errors[0]
+    context = ""
+    if finished and exc_type != "ProcessDied":
+        context = (f"after rank(s) {sorted(finished)} had returned normally (did the ranks issue different "
+                   "collectives, e.g. one all-reduce fewer?)")
     if len(errors) > 1:
         also = "; ".join(f"rank {r}: {t}: {m.splitlines()[0][:120] if m else ''}" for r, t, m, _ in errors[1:])
         text = f"{text}\n(then, probably as a consequence: {also})"
-    return RankError(rank, world_size, exc_type, message, text)
+    return RankError(rank, world_size, exc_type, message, text, context)
 
 
 def _stop(processes: list[Any], grace: float) -> None:
