@@ -1,0 +1,386 @@
+"""Every parallel scheme against its single-process reference, on real gloo ranks.
+
+Each test starts its ranks once and checks several things, since starting ranks costs more than
+the work. Models are float64 so that the only differences left are the order of additions.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from course_lib.parallel import (
+    CommCounter,
+    DataParallel,
+    ShardedOptimizer,
+    TensorParallelMLP,
+    all_reduce_by_reduce_scatter_all_gather,
+    all_reduce_gradients,
+    broadcast_module,
+    bytes_sent_per_rank,
+    expert_parallel_moe,
+    launch,
+    moe_reference,
+    optimizer_state_bytes,
+    ring_all_reduce,
+    time_all_reduce,
+    top_k_routing,
+)
+
+STEPS, BATCH = 3, 8
+
+
+# ---------------------------------------------------------------- collectives and the ring
+def _collectives_worker() -> list:
+    rank = dist.get_rank()
+    g = torch.Generator().manual_seed(100 + rank)
+    out = []
+    for shape in [(1,), (2,), (7,), (12,), (4, 25)]:
+        x = torch.randn(shape, generator=g)
+        reference = x.clone()
+        dist.all_reduce(reference)
+        ring = x.clone()
+        sent = ring_all_reduce(ring)
+        out.append({"shape": shape, "ring": ring, "reference": reference, "sent": sent,
+                    "rs_ag": all_reduce_by_reduce_scatter_all_gather(x)})
+    times = time_all_reduce([10, 1000], repeats=2)
+    return {"cases": out, "times": times}
+
+
+@pytest.mark.timeout(60)
+def test_ring_all_reduce_and_reduce_scatter_all_gather_equal_all_reduce():
+    world = 3
+    results = launch(_collectives_worker, world_size=world, timeout=40)
+    for rank_result in results:
+        assert len(rank_result["times"]) == 2 and all(t > 0 for t in rank_result["times"])
+        for case in rank_result["cases"]:
+            torch.testing.assert_close(case["ring"], case["reference"], rtol=1e-6, atol=1e-6)
+            torch.testing.assert_close(case["rs_ag"], case["reference"], rtol=1e-6, atol=1e-6)
+    for case in results[0]["cases"]:
+        numel = torch.Size(case["shape"]).numel()
+        if numel % world == 0:  # equal chunks: exactly the textbook 2 (N-1)/N · S
+            assert case["sent"] == bytes_sent_per_rank("all_reduce", numel * 4, world)
+    # Across the ring every element is sent 2 (N-1) times in all, whatever the chunking.
+    for index, case in enumerate(results[0]["cases"]):
+        numel = torch.Size(case["shape"]).numel()
+        assert sum(r["cases"][index]["sent"] for r in results) == 2 * (world - 1) * numel * 4
+
+
+# ---------------------------------------------------------------- models and data for DDP/ZeRO
+class TiedLM(nn.Module):
+    """Embedding and output head share one weight."""
+
+    def __init__(self, vocab: int = 11, d: int = 8) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.mid = nn.Linear(d, d)
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.head.weight = self.embed.weight
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.tanh(self.mid(self.embed(ids))))
+
+
+def make_model(kind: str) -> nn.Module:
+    torch.manual_seed(0)
+    if kind == "mlp":
+        model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 4))
+    else:
+        model = TiedLM()
+    return model.double()
+
+
+def batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1000 + step)
+    if kind == "mlp":
+        return torch.randn(BATCH, 6, generator=g, dtype=torch.float64), torch.randint(0, 4, (BATCH,), generator=g)
+    ids = torch.randint(0, 11, (BATCH, 5), generator=g)
+    return ids, torch.roll(ids, -1, dims=1)
+
+
+def loss_of(model: nn.Module, kind: str, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    logits = model(x)
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def local_batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = batch(kind, step)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    return x.chunk(world)[rank], y.chunk(world)[rank]
+
+
+def reference_run(kind: str, optimizer: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Single-process training on the full batch: (gradients of step 0, parameters after STEPS)."""
+    model = make_model(kind)
+    opt = make_optimizer(optimizer, model.parameters())
+    grads0: list[torch.Tensor] = []
+    for step in range(STEPS):
+        loss_of(model, kind, *batch(kind, step)).backward()
+        if step == 0:
+            grads0 = [p.grad.clone() for p in model.parameters()]
+        opt.step()
+        opt.zero_grad()
+    return grads0, [p.detach().clone() for p in model.parameters()]
+
+
+def make_optimizer(name: str, params, sharded: bool = False):
+    cls, kwargs = (torch.optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}) if name == "adamw" else (torch.optim.SGD, {"lr": 0.3, "momentum": 0.9})
+    return ShardedOptimizer(params, cls, **kwargs) if sharded else cls(params, **kwargs)
+
+
+def _data_parallel_worker(kinds: list[str]) -> dict:
+    rank = dist.get_rank()
+    out: dict = {}
+    for kind in kinds:
+        for variant in ["naive", "bucket0", "bucket_small", "bucket_all", "zero1"]:
+            model = make_model(kind)
+            with torch.no_grad():  # replicas start different: the wrappers must broadcast rank 0's
+                for p in model.parameters():
+                    p.add_(rank)
+            if variant == "naive":
+                broadcast_module(model)
+                wrapped, sync = model, lambda: all_reduce_gradients(model)
+            else:
+                mb = {"bucket0": 0.0, "bucket_small": 200e-6, "bucket_all": float("inf"), "zero1": 1.0}[variant]
+                wrapped = DataParallel(model, bucket_size_mb=mb)
+                sync = wrapped.finish_gradient_synchronization
+                out[(kind, variant, "buckets")] = len(wrapped.buckets)
+            opt = make_optimizer("adamw", model.parameters(), sharded=variant == "zero1")
+            for step in range(STEPS):
+                loss_of(wrapped, kind, *local_batch(kind, step)).backward()
+                sync()
+                if step == 0:
+                    out[(kind, variant, "grads0")] = [p.grad.clone() for p in model.parameters()]
+                opt.step()
+                opt.zero_grad()
+            out[(kind, variant, "params")] = [p.detach().clone() for p in model.parameters()]
+            if variant == "zero1":
+                out[(kind, "zero1", "state_bytes")] = opt.state_bytes()
+    return out
+
+
+@pytest.mark.timeout(90)
+def test_data_parallel_variants_and_zero1_equal_single_process_training():
+    kinds = ["mlp", "tied"]
+    results = launch(_data_parallel_worker, world_size=2, args=(kinds,), timeout=60)
+    for kind in kinds:
+        grads0, params = reference_run(kind, "adamw")
+        n_params = len(params)
+        assert results[0][(kind, "bucket0", "buckets")] == n_params  # one bucket per parameter
+        assert results[0][(kind, "bucket_all", "buckets")] == 1
+        assert 1 < results[0][(kind, "bucket_small", "buckets")] < n_params
+        for variant in ["naive", "bucket0", "bucket_small", "bucket_all", "zero1"]:
+            for rank_result in results:
+                for got, want in zip(rank_result[(kind, variant, "grads0")], grads0):
+                    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12, msg=f"{kind}/{variant} gradient")
+                for got, want in zip(rank_result[(kind, variant, "params")], params):
+                    torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-11, msg=f"{kind}/{variant} parameters")
+        # ZeRO-1: the ranks' shards of AdamW state add up to the unsharded optimizer's state.
+        full = make_model(kind)
+        opt = make_optimizer("adamw", full.parameters())
+        loss_of(full, kind, *batch(kind, 0)).backward()
+        opt.step()
+        shards = [r[(kind, "zero1", "state_bytes")] for r in results]
+        assert sum(shards) == optimizer_state_bytes(opt)
+        assert all(0 < s < optimizer_state_bytes(opt) for s in shards)
+
+
+def _ddp_misuse_worker() -> dict:
+    model = nn.ModuleDict({"used": nn.Linear(3, 3), "unused": nn.Linear(3, 3)})
+    ddp = DataParallel(model, bucket_size_mb=0.0)
+    model["used"](torch.ones(2, 3)).sum().backward()
+    out = {}
+    try:
+        ddp.finish_gradient_synchronization()
+    except RuntimeError as exc:
+        out["unused"] = str(exc)
+    plain = ddp.unwrap()
+    plain.zero_grad()
+    model["used"](torch.ones(2, 3)).sum().backward()  # no hooks any more: no all-reduce is started
+    out["ready_after_unwrap"] = sum(b.ready for b in ddp.buckets)
+    return out
+
+
+@pytest.mark.timeout(60)
+def test_data_parallel_names_unused_parameters_and_unwraps():
+    for r in launch(_ddp_misuse_worker, world_size=2, timeout=30):
+        assert "unused.weight" in r["unused"] and "unused.bias" in r["unused"]
+        assert r["ready_after_unwrap"] == 0
+
+
+# ---------------------------------------------------------------- ZeRO-1 with groups and a schedule
+def _zero_groups_worker() -> dict:
+    rank = dist.get_rank()
+    model = make_model("mlp")
+    dp = DataParallel(model, bucket_size_mb=1.0)
+    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
+    opt = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
+    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for step in range(STEPS):
+        loss_of(dp, "mlp", *local_batch("mlp", step)).backward()
+        dp.finish_gradient_synchronization()
+        opt.step()
+        opt.zero_grad()
+        schedule.step()
+    saved = opt.state_dict()  # a checkpoint round trip restores this rank's shard exactly
+    restored = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
+    restored.load_state_dict(saved)
+    same = all(
+        torch.equal(restored.local_optimizer.state[p]["momentum_buffer"], opt.local_optimizer.state[p]["momentum_buffer"])
+        for p in opt.local_optimizer.state
+    ) and len(restored.local_optimizer.state) == len(opt.local_optimizer.state) > 0
+    errors = []
+    for bad in ({"state": {}}, {**saved, "rank": 1 - rank}):
+        try:
+            opt.load_state_dict(bad)
+        except ValueError as exc:
+            errors.append(str(exc))
+    dist.barrier()
+    return {"params": [p.detach().clone() for p in model.parameters()], "errors": errors, "restored": same}
+
+
+@pytest.mark.timeout(60)
+def test_sharded_optimizer_keeps_param_groups_lr_schedules_and_checkpoints():
+    results = launch(_zero_groups_worker, world_size=2, timeout=40)
+    model = make_model("mlp")
+    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
+    opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
+    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for step in range(STEPS):
+        loss_of(model, "mlp", *batch("mlp", step)).backward()
+        opt.step()
+        opt.zero_grad()
+        schedule.step()
+    for r in results:
+        for got, want in zip(r["params"], model.parameters()):
+            torch.testing.assert_close(got, want.detach(), rtol=1e-10, atol=1e-12)
+        assert r["restored"]
+        assert "not a ShardedOptimizer checkpoint" in r["errors"][0] and "each rank holds a different shard" in r["errors"][1]
+
+
+# ---------------------------------------------------------------- tensor and expert parallelism
+def _dense_mlp() -> tuple[nn.Linear, nn.Linear, torch.Tensor, torch.Tensor]:
+    torch.manual_seed(3)
+    up, down = nn.Linear(8, 16).double(), nn.Linear(16, 8).double()
+    x = torch.randn(3, 5, 8, dtype=torch.float64)
+    coef = torch.randn(3, 5, 8, dtype=torch.float64)
+    return up, down, x, coef
+
+
+def _experts(num: int, d: int) -> tuple[list[nn.Module], nn.Linear]:
+    torch.manual_seed(4)
+    experts = [nn.Sequential(nn.Linear(d, 12), nn.GELU(), nn.Linear(12, d)).double() for _ in range(num)]
+    return experts, nn.Linear(d, num).double()
+
+
+def _tokens(rank: int, d: int, skew: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(50 + rank)
+    x = torch.randn(7 + rank, d, generator=g, dtype=torch.float64)
+    bias = torch.tensor([8.0, 8.0, 0.0, 0.0], dtype=torch.float64) if skew else torch.zeros(4, dtype=torch.float64)
+    return x, bias
+
+
+def _tp_ep_worker() -> dict:
+    rank, world = dist.get_rank(), dist.get_world_size()
+    up, down, x, coef = _dense_mlp()
+    counter = CommCounter()
+    tp = TensorParallelMLP.from_dense(up, down, nn.functional.gelu, counter)
+    x = x.requires_grad_()
+    out = tp(x)
+    (out * coef).sum().backward()
+    result = {
+        "tp_out": out.detach(), "tp_x_grad": x.grad,
+        "tp_grads": [p.grad for p in (tp.up.weight, tp.up.bias, tp.down.weight, tp.down.bias)],
+        "tp_payload": dict(counter.payload), "tp_calls": dict(counter.calls),
+    }
+    num, d = 4, 6
+    for skew in (False, True):  # skew: every token prefers experts 0 and 1, all on rank 0
+        experts, router = _experts(num, d)
+        local = experts[rank * num // world : (rank + 1) * num // world]
+        tokens, bias = _tokens(rank, d, skew)
+        tokens.requires_grad_()
+        weights, indices = top_k_routing(router(tokens) + bias, k=2)
+        y = expert_parallel_moe(tokens, weights, indices, local, num)
+        (y * y).sum().backward()
+        result[("ep", skew)] = {
+            "out": y.detach(), "x_grad": tokens.grad, "router_grad": router.weight.grad,
+            "expert_grads": [p.grad for e in local for p in e.parameters()],
+        }
+    return result
+
+
+@pytest.mark.timeout(60)
+def test_tensor_and_expert_parallel_equal_the_dense_layers():
+    world = 2
+    results = launch(_tp_ep_worker, world_size=world, timeout=40)
+    # Tensor parallel MLP against the dense one: outputs, input gradient, sharded weight gradients.
+    up, down, x, coef = _dense_mlp()
+    x = x.requires_grad_()
+    out = down(nn.functional.gelu(up(x)))
+    (out * coef).sum().backward()
+    for r in results:
+        torch.testing.assert_close(r["tp_out"], out.detach())
+        torch.testing.assert_close(r["tp_x_grad"], x.grad)
+        torch.testing.assert_close(r["tp_grads"][3], down.bias.grad)
+    torch.testing.assert_close(torch.cat([r["tp_grads"][0] for r in results], 0), up.weight.grad)
+    torch.testing.assert_close(torch.cat([r["tp_grads"][1] for r in results], 0), up.bias.grad)
+    torch.testing.assert_close(torch.cat([r["tp_grads"][2] for r in results], 1), down.weight.grad)
+    activation_bytes = x.numel() * x.element_size()
+    assert results[0]["tp_calls"] == {"all_reduce forward": 1, "all_reduce backward": 1}
+    assert results[0]["tp_payload"] == {"all_reduce forward": activation_bytes, "all_reduce backward": activation_bytes}
+    # Expert parallel MoE against the single-process MoE over every rank's tokens.
+    num, d = 4, 6
+    for skew in (False, True):
+        experts, router = _experts(num, d)
+        total_router_grad = torch.zeros_like(router.weight)
+        for rank in range(world):
+            router.zero_grad()
+            tokens, bias = _tokens(rank, d, skew)
+            tokens.requires_grad_()
+            weights, indices = top_k_routing(router(tokens) + bias, k=2)
+            y = moe_reference(tokens, weights, indices, experts)
+            (y * y).sum().backward()
+            total_router_grad += router.weight.grad
+            got = results[rank][("ep", skew)]
+            torch.testing.assert_close(got["out"], y.detach())
+            torch.testing.assert_close(got["x_grad"], tokens.grad)
+        # An expert no token chose has no gradient in the reference; the parallel one has zeros.
+        torch.testing.assert_close(sum(r[("ep", skew)]["router_grad"] for r in results), total_router_grad)
+        want = [torch.zeros_like(p) if p.grad is None else p.grad for e in experts for p in e.parameters()]
+        got = [g for r in results for g in r[("ep", skew)]["expert_grads"]]
+        for g, w in zip(got, want, strict=True):
+            torch.testing.assert_close(g, w)
+
+
+# ---------------------------------------------------------------- expert parallelism around course_lib.model's MoE
+def _course_moe():
+    from course_lib.model import MoEFeedForward
+
+    torch.manual_seed(5)
+    return MoEFeedForward(d_model=8, d_ff=16, num_experts=4, top_k=2).double()
+
+
+def _moe_worker() -> dict:
+    rank, world = dist.get_rank(), dist.get_world_size()
+    moe = _course_moe()
+    x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(60 + rank), dtype=torch.float64)
+    flat = x.reshape(-1, 8)
+    routing = moe.router(flat)
+    per_rank = 4 // world
+    y = expert_parallel_moe(flat, routing.weights, routing.indices, moe.experts[rank * per_rank : (rank + 1) * per_rank], 4)
+    y.sum().backward()
+    return {"y": y.view_as(x).detach(), "router_grad": moe.router.weight.grad}
+
+
+@pytest.mark.timeout(60)
+def test_expert_parallel_equals_course_lib_moe_feed_forward():
+    results = launch(_moe_worker, world_size=2, timeout=40)
+    moe = _course_moe()
+    for rank, got in enumerate(results):
+        x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(60 + rank), dtype=torch.float64)
+        y = moe(x)
+        y.sum().backward()
+        torch.testing.assert_close(got["y"], y.detach())
+    torch.testing.assert_close(sum(r["router_grad"] for r in results), moe.router.weight.grad)
