@@ -30,7 +30,7 @@ import torch
 from course_lib.kernels._attention_inputs import check_attention_inputs
 from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
 
-__all__ = ["flash_attention", "MAX_HEAD_DIM"]
+__all__ = ["flash_attention", "MAX_HEAD_DIM", "flash_fwd_kernel", "flash_bwd_dkdv_kernel", "flash_bwd_dq_kernel"]
 
 MAX_HEAD_DIM = 256
 """The largest head dimension the kernels take (a query tile must fit in registers)."""
@@ -91,7 +91,7 @@ def _fwd_inner(
 
 
 @triton.jit
-def _fwd_kernel(
+def flash_fwd_kernel(
     Q, K, V, O, LSE, n_q, n_k, qk_scale,
     HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     IS_CAUSAL: tl.constexpr, PAD_D: tl.constexpr,
@@ -139,11 +139,11 @@ def _fwd_gpu_configs() -> list:
     return [triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=w, num_stages=s) for bm, bn, w, s in shapes]
 
 
-_fwd_autotuned = triton.autotune(configs=_fwd_gpu_configs(), key=["n_q", "n_k", "HEAD_DIM", "IS_CAUSAL"])(_fwd_kernel)
+_fwd_autotuned = triton.autotune(configs=_fwd_gpu_configs(), key=["n_q", "n_k", "HEAD_DIM", "IS_CAUSAL"])(flash_fwd_kernel)
 
 
 @triton.jit
-def _bwd_dkdv_kernel(
+def flash_bwd_dkdv_kernel(
     Q, K, V, DO, LSE, DELTA, DK, DV, n_q, n_k, qk_scale, sm_scale,
     HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     IS_CAUSAL: tl.constexpr, PAD_D: tl.constexpr,
@@ -185,7 +185,7 @@ def _bwd_dkdv_kernel(
 
 
 @triton.jit
-def _bwd_dq_kernel(
+def flash_bwd_dq_kernel(
     Q, K, V, DO, LSE, DELTA, DQ, n_q, n_k, qk_scale, sm_scale,
     HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     IS_CAUSAL: tl.constexpr, PAD_D: tl.constexpr,
@@ -253,7 +253,7 @@ class _FlashAttention(torch.autograd.Function):
         args = (q, k, v, o, lse, n_q, n_k, scale * _LOG2E)
         if interpreting():
             blk = _INTERPRETER_BLOCK
-            _fwd_kernel[(triton.cdiv(n_q, blk), batch * heads)](*args, BLOCK_M=blk, BLOCK_N=blk, **consts)
+            flash_fwd_kernel[(triton.cdiv(n_q, blk), batch * heads)](*args, BLOCK_M=blk, BLOCK_N=blk, **consts)
         else:
             _fwd_autotuned[lambda meta: (triton.cdiv(n_q, meta["BLOCK_M"]), batch * heads)](*args, **consts)
         ctx.save_for_backward(q, k, v, o, lse)
@@ -274,10 +274,10 @@ class _FlashAttention(torch.autograd.Function):
             PAD_D=_head_block(head_dim) != head_dim, num_warps=num_warps, num_stages=num_stages,
         )  # fmt: skip
         scales = (ctx.scale * _LOG2E, ctx.scale)
-        _bwd_dkdv_kernel[(triton.cdiv(n_k, big), batch * heads)](
+        flash_bwd_dkdv_kernel[(triton.cdiv(n_k, big), batch * heads)](
             q, k, v, do, lse, delta, dk, dv, n_q, n_k, *scales, BLOCK_M=small, BLOCK_N=big, **consts
         )
-        _bwd_dq_kernel[(triton.cdiv(n_q, big), batch * heads)](
+        flash_bwd_dq_kernel[(triton.cdiv(n_q, big), batch * heads)](
             q, k, v, do, lse, delta, dq, n_q, n_k, *scales, BLOCK_M=big, BLOCK_N=small, **consts
         )
         return dq, dk, dv, None, None

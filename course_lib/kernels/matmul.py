@@ -17,11 +17,11 @@ import torch
 
 from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "matmul_kernel", "INTERPRETER_BLOCK"]
 
 
 @triton.jit
-def _matmul_kernel(
+def matmul_kernel(
     a_ptr, b_ptr, c_ptr, M, N, K,
     stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
@@ -62,7 +62,7 @@ def _gpu_configs() -> list:
     ]
 
 
-_matmul_autotuned = triton.autotune(configs=_gpu_configs(), key=["M", "N", "K"])(_matmul_kernel)
+_matmul_autotuned = triton.autotune(configs=_gpu_configs(), key=["M", "N", "K"])(matmul_kernel)
 
 INTERPRETER_BLOCK = 16
 """Tile edge in the CPU interpreter: small, so that small test matrices still span several tiles."""
@@ -79,7 +79,7 @@ def _matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if interpreting():
         blk = INTERPRETER_BLOCK
         grid = (triton.cdiv(M, blk) * triton.cdiv(N, blk),)
-        _matmul_kernel[grid](*args, BLOCK_M=blk, BLOCK_N=blk, BLOCK_K=blk, GROUP_M=4)
+        matmul_kernel[grid](*args, BLOCK_M=blk, BLOCK_N=blk, BLOCK_K=blk, GROUP_M=4)
     else:
         _matmul_autotuned[lambda meta: (triton.cdiv(M, meta["BLOCK_M"]) * triton.cdiv(N, meta["BLOCK_N"]),)](*args)
     return c

@@ -19,11 +19,11 @@ import torch
 from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
 from course_lib.kernels.softmax import MAX_ROW
 
-__all__ = ["rms_norm"]
+__all__ = ["rms_norm", "rmsnorm_fwd_kernel", "rmsnorm_bwd_kernel"]
 
 
 @triton.jit
-def _rmsnorm_fwd_kernel(x_ptr, w_ptr, y_ptr, rstd_ptr, x_row_stride, y_row_stride, n_cols, eps, BLOCK: tl.constexpr):
+def rmsnorm_fwd_kernel(x_ptr, w_ptr, y_ptr, rstd_ptr, x_row_stride, y_row_stride, n_cols, eps, BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK)
     mask = cols < n_cols
@@ -35,7 +35,7 @@ def _rmsnorm_fwd_kernel(x_ptr, w_ptr, y_ptr, rstd_ptr, x_row_stride, y_row_strid
 
 
 @triton.jit
-def _rmsnorm_bwd_kernel(
+def rmsnorm_bwd_kernel(
     x_ptr, w_ptr, dy_ptr, rstd_ptr, dx_ptr, dw_partial_ptr,
     x_row_stride, dy_row_stride, dx_row_stride, n_rows, n_cols,
     BLOCK: tl.constexpr,
@@ -84,7 +84,7 @@ class _RMSNorm(torch.autograd.Function):
         rstd = torch.empty(rows.shape[0], dtype=torch.float32, device=x.device)
         block, num_warps = _launch_config(rows.shape[1])
         if rows.numel():
-            _rmsnorm_fwd_kernel[(rows.shape[0],)](
+            rmsnorm_fwd_kernel[(rows.shape[0],)](
                 rows, weight, y, rstd, rows.stride(0), y.stride(0), rows.shape[1], eps, BLOCK=block, num_warps=num_warps
             )
         ctx.save_for_backward(rows, weight, rstd)
@@ -101,7 +101,7 @@ class _RMSNorm(torch.autograd.Function):
         dw_partial = torch.zeros(programs, n_cols, dtype=torch.float32, device=rows.device)
         block, num_warps = _launch_config(n_cols)
         if rows.numel():
-            _rmsnorm_bwd_kernel[(programs,)](
+            rmsnorm_bwd_kernel[(programs,)](
                 rows, weight, dy_rows, rstd, dx, dw_partial,
                 rows.stride(0), dy_rows.stride(0), dx.stride(0), n_rows, n_cols,
                 BLOCK=block, num_warps=num_warps,

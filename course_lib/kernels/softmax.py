@@ -15,14 +15,14 @@ import torch
 
 from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
 
-__all__ = ["MAX_ROW", "softmax"]
+__all__ = ["MAX_ROW", "softmax", "softmax_fwd_kernel", "softmax_bwd_kernel"]
 
 MAX_ROW = 65536
 """The longest row the one-pass kernels take (it must fit in one program's registers)."""
 
 
 @triton.jit
-def _softmax_fwd_kernel(x_ptr, y_ptr, x_row_stride, y_row_stride, n_cols, BLOCK: tl.constexpr):
+def softmax_fwd_kernel(x_ptr, y_ptr, x_row_stride, y_row_stride, n_cols, BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK)
     mask = cols < n_cols
@@ -34,7 +34,7 @@ def _softmax_fwd_kernel(x_ptr, y_ptr, x_row_stride, y_row_stride, n_cols, BLOCK:
 
 
 @triton.jit
-def _softmax_bwd_kernel(y_ptr, dy_ptr, dx_ptr, y_row_stride, dy_row_stride, dx_row_stride, n_cols, BLOCK: tl.constexpr):
+def softmax_bwd_kernel(y_ptr, dy_ptr, dx_ptr, y_row_stride, dy_row_stride, dx_row_stride, n_cols, BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK)
     mask = cols < n_cols
@@ -66,7 +66,7 @@ class _Softmax(torch.autograd.Function):
         y = torch.empty_like(rows)
         block, num_warps = _launch_config(rows.shape[1])
         if rows.numel():
-            _softmax_fwd_kernel[(rows.shape[0],)](
+            softmax_fwd_kernel[(rows.shape[0],)](
                 rows, y, rows.stride(0), y.stride(0), rows.shape[1], BLOCK=block, num_warps=num_warps
             )
         ctx.save_for_backward(y)
@@ -79,7 +79,7 @@ class _Softmax(torch.autograd.Function):
         dx = torch.empty_like(y)
         block, num_warps = _launch_config(y.shape[1])
         if y.numel():
-            _softmax_bwd_kernel[(y.shape[0],)](
+            softmax_bwd_kernel[(y.shape[0],)](
                 y, dy_rows, dx, y.stride(0), dy_rows.stride(0), dx.stride(0), y.shape[1], BLOCK=block, num_warps=num_warps
             )
         return dx.view(dy.shape)

@@ -11,11 +11,11 @@ import torch
 
 from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
 
-__all__ = ["add"]
+__all__ = ["add", "add_kernel"]
 
 
 @triton.jit
-def _add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK_SIZE: tl.constexpr):
+def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK_SIZE: tl.constexpr):
     pid = tl.program_id(axis=0)
     offsets = pid * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
     mask = offsets < n
@@ -40,5 +40,5 @@ def add(x: torch.Tensor, y: torch.Tensor, *, block_size: int | None = None) -> t
     out = torch.empty_like(x)
     n = x.numel()
     if n:
-        _add_kernel[(triton.cdiv(n, block),)](x, y, out, n, BLOCK_SIZE=block)
+        add_kernel[(triton.cdiv(n, block),)](x, y, out, n, BLOCK_SIZE=block)
     return out
