@@ -7,6 +7,8 @@ kernels at real sizes in half precision, and are skipped without a GPU.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -131,6 +133,14 @@ def test_matmul_matches_torch_values_and_gradients(m, k, n):
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(da, da_ref, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(db, db_ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="runs GPU-like tile shapes in the interpreter")
+@pytest.mark.parametrize("config", [(64, 32, 32, 8), (32, 64, 16, 2)])
+def test_matmul_with_gpu_like_tiles(config, monkeypatch):
+    monkeypatch.setattr(sys.modules["course_lib.kernels.matmul"], "INTERPRETER_CONFIG", config)
+    a, b = _randn(150, 70, seed=30), _randn(70, 170, seed=31)  # 3 x 6 tiles: groups end early
+    torch.testing.assert_close(matmul(a, b), a @ b, rtol=1e-4, atol=1e-4)
 
 
 def test_matmul_reads_transposed_views_in_place():

@@ -7,12 +7,16 @@ dimension is not a power of two (padded inside the kernels). In the CPU interpre
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from course_lib.kernels import HAS_TRITON, flash_attention, flash_attention_torch, triton_mode
 from course_lib.kernels.flash_attention import MAX_HEAD_DIM
+
+flash_attention_module = sys.modules["course_lib.kernels.flash_attention"]  # the attribute is the function
 
 needs_triton = pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
 
@@ -63,6 +67,17 @@ def test_flash_attention_matches_sdpa(shape, is_causal):
     _check_against_sdpa(
         lambda q, k, v: flash_attention(q, k, v, is_causal=is_causal), shape, is_causal, seed=0, rtol=1e-4, atol=1e-4
     )
+
+
+@pytest.mark.skipif(not HAS_TRITON or torch.cuda.is_available(), reason="runs the GPU's tile shapes in the interpreter")
+@pytest.mark.parametrize("tiles", [(128, 64), (128, 32), (64, 64)])
+def test_flash_attention_with_the_gpu_tile_shapes(tiles, monkeypatch):
+    """The GPU uses other tiles (BLOCK_M > BLOCK_N, 128 x 32 in the backward pass): check that logic here."""
+    monkeypatch.setattr(flash_attention_module, "INTERPRETER_TILES", tiles)
+    fn = lambda q, k, v: flash_attention(q, k, v, is_causal=True)  # noqa: E731
+    _check_against_sdpa(fn, (1, 1, 200, 200, 64), True, seed=14, rtol=1e-4, atol=1e-4)
+    fn = lambda q, k, v: flash_attention(q, k, v, is_causal=False)  # noqa: E731
+    _check_against_sdpa(fn, (1, 1, 150, 170, 40), False, seed=15, rtol=1e-4, atol=1e-4)
 
 
 @needs_triton

@@ -30,14 +30,18 @@ import torch
 from course_lib.kernels._attention_inputs import check_attention_inputs
 from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
 
-__all__ = ["flash_attention", "MAX_HEAD_DIM", "flash_fwd_kernel", "flash_bwd_dkdv_kernel", "flash_bwd_dq_kernel"]
+__all__ = ["flash_attention", "MAX_HEAD_DIM", "INTERPRETER_TILES", "flash_fwd_kernel", "flash_bwd_dkdv_kernel", "flash_bwd_dq_kernel"]
 
 MAX_HEAD_DIM = 256
 """The largest head dimension the kernels take (a query tile must fit in registers)."""
 
 _ALTERNATIVE = "course_lib.kernels.flash_attention_torch"
 _LOG2E = math.log2(math.e)
-_INTERPRETER_BLOCK = 16  # small, so that test sequences of a few dozen span several tiles
+INTERPRETER_TILES = (16, 16)
+"""(large, small) tile sizes in the CPU interpreter. The forward pass uses BLOCK_M = large queries and
+BLOCK_N = small keys (large must be a multiple of small); the backward kernels use large keys x small
+queries (dK, dV) and large queries x small keys (dQ). Small, so that test sequences of a few dozen
+positions span several tiles; tests also run the GPU's shapes through the interpreter."""
 
 
 @triton.jit
@@ -235,7 +239,7 @@ def _bwd_config(dtype: torch.dtype, head_dim: int) -> tuple[int, int, int, int]:
     Smaller tiles for float32 and wide heads keep the shared memory of a stage within an SM's.
     """
     if interpreting():
-        return _INTERPRETER_BLOCK, _INTERPRETER_BLOCK, 1, 1
+        return INTERPRETER_TILES[0], INTERPRETER_TILES[1], 1, 1
     if dtype == torch.float32 or head_dim > 64:
         return 64, 32, 4, 2
     return 128, 32, 8, 3
@@ -252,8 +256,8 @@ class _FlashAttention(torch.autograd.Function):
         consts = dict(HEAD_DIM=head_dim, BLOCK_D=_head_block(head_dim), IS_CAUSAL=is_causal, PAD_D=_head_block(head_dim) != head_dim)
         args = (q, k, v, o, lse, n_q, n_k, scale * _LOG2E)
         if interpreting():
-            blk = _INTERPRETER_BLOCK
-            flash_fwd_kernel[(triton.cdiv(n_q, blk), batch * heads)](*args, BLOCK_M=blk, BLOCK_N=blk, **consts)
+            block_m, block_n = INTERPRETER_TILES
+            flash_fwd_kernel[(triton.cdiv(n_q, block_m), batch * heads)](*args, BLOCK_M=block_m, BLOCK_N=block_n, **consts)
         else:
             _fwd_autotuned[lambda meta: (triton.cdiv(n_q, meta["BLOCK_M"]), batch * heads)](*args, **consts)
         ctx.save_for_backward(q, k, v, o, lse)

@@ -17,7 +17,7 @@ import torch
 
 from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
 
-__all__ = ["matmul", "matmul_kernel", "INTERPRETER_BLOCK"]
+__all__ = ["matmul", "matmul_kernel", "INTERPRETER_CONFIG"]
 
 
 @triton.jit
@@ -64,8 +64,9 @@ def _gpu_configs() -> list:
 
 _matmul_autotuned = triton.autotune(configs=_gpu_configs(), key=["M", "N", "K"])(matmul_kernel)
 
-INTERPRETER_BLOCK = 16
-"""Tile edge in the CPU interpreter: small, so that small test matrices still span several tiles."""
+INTERPRETER_CONFIG = (16, 16, 16, 4)
+"""(BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M) in the CPU interpreter: small, so that small test matrices
+still span several tiles and groups."""
 
 
 def _matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -77,9 +78,9 @@ def _matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return c.zero_()
     args = (a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0), c.stride(1))
     if interpreting():
-        blk = INTERPRETER_BLOCK
-        grid = (triton.cdiv(M, blk) * triton.cdiv(N, blk),)
-        matmul_kernel[grid](*args, BLOCK_M=blk, BLOCK_N=blk, BLOCK_K=blk, GROUP_M=4)
+        block_m, block_n, block_k, group_m = INTERPRETER_CONFIG
+        grid = (triton.cdiv(M, block_m) * triton.cdiv(N, block_n),)
+        matmul_kernel[grid](*args, BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_K=block_k, GROUP_M=group_m)
     else:
         _matmul_autotuned[lambda meta: (triton.cdiv(M, meta["BLOCK_M"]) * triton.cdiv(N, meta["BLOCK_N"]),)](*args)
     return c
