@@ -3,16 +3,13 @@
 One module per kernel, each a Triton kernel behind a PyTorch-friendly (and, where it applies,
 differentiable) function, checked against PyTorch in ``tests/test_kernels*.py``:
 
-==========================  ===============================  =====================================
-function                    module                           PyTorch reference
-==========================  ===============================  =====================================
-:func:`add`                 :mod:`.vector_add`               ``x + y``
-:func:`softmax`             :mod:`.softmax`                  ``torch.softmax(x, -1)``
-:func:`rms_norm`            :mod:`.rmsnorm`                  ``F.rms_norm``
-:func:`matmul`              :mod:`.matmul`                   ``a @ b`` (cuBLAS on a GPU)
-:func:`flash_attention`     :mod:`.flash_attention`          ``F.scaled_dot_product_attention``
-:func:`flash_attention_torch`  :mod:`.flash_attention_torch` (the same algorithm in plain PyTorch)
-==========================  ===============================  =====================================
+- :func:`add` (:mod:`.vector_add`): ``x + y``, the first kernel;
+- :func:`softmax` (:mod:`.softmax`): ``torch.softmax(x, -1)``, fused, forward and backward;
+- :func:`rms_norm` (:mod:`.rmsnorm`): ``F.rms_norm``, fused, forward and backward;
+- :func:`matmul` (:mod:`.matmul`): ``a @ b`` (cuBLAS on a GPU), tiled, differentiable;
+- :func:`flash_attention` (:mod:`.flash_attention`): ``F.scaled_dot_product_attention``,
+  FlashAttention-2 forward and backward;
+- :func:`flash_attention_torch` (:mod:`.flash_attention_torch`): the same algorithm in plain PyTorch.
 
 Importing this package works without Triton (macOS, Windows): the Triton-backed functions then
 raise a ``RuntimeError`` naming the alternative, and :func:`flash_attention_torch` still works.

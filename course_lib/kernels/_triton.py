@@ -107,6 +107,7 @@ def check_tensors(function: str, alternative: str, tensors: Sequence[tuple[str, 
     if mode() == "compiled" and first.device.type != "cuda":
         raise ValueError(
             f"{function}: Triton compiles for the GPU here, but the tensors are on {first.device}; "
-            f"move them to 'cuda' (or use {alternative})"
+            f"move them to 'cuda' (or use {alternative}). Without a GPU, Triton runs in its CPU "
+            f"interpreter only if course_lib is imported before triton (or TRITON_INTERPRET=1 is set)"
         )
 

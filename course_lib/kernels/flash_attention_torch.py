@@ -14,7 +14,7 @@ import torch
 
 from course_lib.kernels._attention_inputs import check_attention_inputs
 
-__all__ = ["flash_attention_torch"]
+__all__ = ["flash_attention_torch", "FlashAttention2Function"]
 
 
 def _tile_scores(
