@@ -1,18 +1,23 @@
-"""course_lib.kernels where Triton is not installed (macOS, Windows): simulated in a subprocess.
+"""course_lib.kernels in the modes a learner's machine may be in, each simulated in a subprocess.
 
-``sys.modules["triton"] = None`` makes every ``import triton`` fail with ImportError, exactly as on a
-machine without the wheel. The package must still import, the Triton-backed functions must say
-what to use instead, and the pure-PyTorch FlashAttention-2 must still give SDPA's answer.
+- Triton not installed (macOS, Windows): ``sys.modules["triton"] = None`` makes every ``import
+  triton`` fail with ImportError, exactly as on a machine without the wheel. The package must still
+  import, the Triton-backed functions must say what to use instead, and the pure-PyTorch
+  FlashAttention-2 must still give SDPA's answer.
+- Triton compiling for a GPU on a machine without one (triton imported before course_lib): CPU
+  tensors get an error that says how to get the interpreter.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,5 +57,29 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.slow  # a fresh interpreter importing torch: ~5 s on 2 cores
 def test_package_imports_and_pure_pytorch_attention_works_without_triton():
     result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "OK"
+
+
+COMPILED_ON_CPU = textwrap.dedent(
+    """
+    import torch
+    import course_lib.kernels as K
+
+    assert K.triton_mode() == "compiled", K.triton_mode()
+    try:
+        K.softmax(torch.randn(4, 4))
+    except ValueError as exc:
+        assert "move them to 'cuda'" in str(exc) and "TRITON_INTERPRET=1" in str(exc), exc
+        print("OK")
+    """
+)
+
+
+@pytest.mark.slow  # a fresh interpreter importing torch and triton: ~5 s on 2 cores
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message for CPU tensors without a GPU")
+def test_compiled_mode_without_a_gpu_says_how_to_get_the_interpreter():
+    env = {**os.environ, "TRITON_INTERPRET": "0"}  # as if triton had been imported before course_lib
+    result = subprocess.run([sys.executable, "-c", COMPILED_ON_CPU], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "OK"
