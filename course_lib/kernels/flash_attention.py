@@ -139,7 +139,7 @@ def flash_fwd_kernel(
 
 def _fwd_gpu_configs() -> list:
     """Autotuning space for the forward kernel (BLOCK_M must be a multiple of BLOCK_N)."""
-    shapes = [(128, 64, 4, 3), (128, 64, 8, 3), (128, 128, 8, 3), (128, 32, 4, 4), (64, 64, 4, 3), (64, 32, 4, 4)]
+    shapes = [(128, 64, 4, 3), (128, 64, 8, 3), (128, 128, 8, 3), (128, 32, 4, 4), (64, 64, 4, 3), (64, 32, 4, 4), (32, 32, 4, 2)]
     return [triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=w, num_stages=s) for bm, bn, w, s in shapes]
 
 
@@ -240,6 +240,8 @@ def _bwd_config(dtype: torch.dtype, head_dim: int) -> tuple[int, int, int, int]:
     """
     if interpreting():
         return INTERPRETER_TILES[0], INTERPRETER_TILES[1], 1, 1
+    if head_dim > 128:
+        return 32, 16, 4, 1
     if dtype == torch.float32 or head_dim > 64:
         return 64, 32, 4, 2
     return 128, 32, 8, 3
