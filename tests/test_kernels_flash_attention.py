@@ -172,8 +172,9 @@ def test_flash_attention_torch_rejects_bad_block_sizes():
 @pytest.mark.cuda
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("is_causal", [False, True])
-def test_cuda_flash_attention_matches_sdpa_at_real_sizes(dtype, is_causal):
-    q, k, v = _qkv(2, 8, 1000, 1000, 64, seed=10, dtype=dtype, device=torch.device("cuda"))
+@pytest.mark.parametrize("head_dim", [64, 96, 128])
+def test_cuda_flash_attention_matches_sdpa_at_real_sizes(dtype, is_causal, head_dim):
+    q, k, v = _qkv(2, 8, 1000, 1000, head_dim, seed=10, dtype=dtype, device=torch.device("cuda"))
     upstream = torch.randn(q.shape, generator=torch.Generator().manual_seed(11)).to(q)
     out, grads = _forward_backward(lambda a, b, c: flash_attention(a, b, c, is_causal=is_causal), q, k, v, upstream)
     # The reference in float32 shows the error of the half-precision kernel, not of two roundings.
