@@ -49,7 +49,7 @@ class FlashAttentionPytorch(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool = False) -> torch.Tensor:  # type: ignore[override]
-        # TODO(a2_systems): for each query tile keep m, l and an accumulator; for each key tile update them with the online softmax; then O = acc / l and L = m + log(l). ctx.save_for_backward(q, k, v, o, lse).
+        # TODO(a2_systems): for each query tile keep m, l and an accumulator; for each key tile update them with the online softmax; then O = acc / l and L = m + log(l). Finish with ctx.save_for_backward(q, k, v, o, lse) and ctx.is_causal = is_causal.
         raise NotImplementedError("a2_systems: `FlashAttentionPytorch.forward` is not implemented yet (a2_systems/flash_attention_pytorch.py)")
 
     @staticmethod

@@ -48,7 +48,7 @@ class FlashAttentionTriton(torch.autograd.Function):
             raise ValueError(f"head_dim must be a power of two from 16 to 128, got {head_dim}")
         # Small tiles in the CPU interpreter (fast, and tests cross tile edges); GPU-sized ones when compiled.
         q_tile, k_tile = (16, 16) if triton_mode() == "interpreter" else (64, 64)
-        # TODO(a2_systems): make q, k, v contiguous; allocate O like q and L as float32 (batch, heads, seq_q); launch flash_fwd_kernel on the grid (cdiv(seq_q, q_tile), batch * heads); save q, k, v, O, L.
+        # TODO(a2_systems): make q, k, v contiguous; allocate O like q and L as float32 (batch, heads, seq_q); launch flash_fwd_kernel on the grid (cdiv(seq_q, q_tile), batch * heads); save q, k, v, O, L and set ctx.is_causal.
         raise NotImplementedError("a2_systems: `FlashAttentionTriton.forward` is not implemented yet (a2_systems/flash_attention_triton.py)")
 
     @staticmethod

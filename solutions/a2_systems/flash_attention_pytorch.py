@@ -63,7 +63,7 @@ class FlashAttentionPytorch(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool = False) -> torch.Tensor:  # type: ignore[override]
-        # BEGIN SOLUTION: for each query tile keep m, l and an accumulator; for each key tile update them with the online softmax; then O = acc / l and L = m + log(l). ctx.save_for_backward(q, k, v, o, lse).
+        # BEGIN SOLUTION: for each query tile keep m, l and an accumulator; for each key tile update them with the online softmax; then O = acc / l and L = m + log(l). Finish with ctx.save_for_backward(q, k, v, o, lse) and ctx.is_causal = is_causal.
         batch, heads, n_q, head_dim = q.shape
         n_k = k.shape[2]
         scale = 1.0 / math.sqrt(head_dim)

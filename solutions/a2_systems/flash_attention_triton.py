@@ -78,7 +78,7 @@ class FlashAttentionTriton(torch.autograd.Function):
             raise ValueError(f"head_dim must be a power of two from 16 to 128, got {head_dim}")
         # Small tiles in the CPU interpreter (fast, and tests cross tile edges); GPU-sized ones when compiled.
         q_tile, k_tile = (16, 16) if triton_mode() == "interpreter" else (64, 64)
-        # BEGIN SOLUTION: make q, k, v contiguous; allocate O like q and L as float32 (batch, heads, seq_q); launch flash_fwd_kernel on the grid (cdiv(seq_q, q_tile), batch * heads); save q, k, v, O, L.
+        # BEGIN SOLUTION: make q, k, v contiguous; allocate O like q and L as float32 (batch, heads, seq_q); launch flash_fwd_kernel on the grid (cdiv(seq_q, q_tile), batch * heads); save q, k, v, O, L and set ctx.is_causal.
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         batch, heads, n_q, _ = q.shape
         o = torch.empty_like(q)
