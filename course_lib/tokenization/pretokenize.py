@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -174,13 +176,17 @@ def _count_chunk(args: tuple[str, int, int, list[str]]) -> Counter[str]:
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """Processes that work from scripts, pytest and Jupyter alike.
+    """Worker processes that start fast and work from scripts, pytest and Jupyter alike.
 
-    ``forkserver`` forks workers from a clean server process (no inherited threads, unlike ``fork``
-    inside a Jupyter kernel), and that server imports this module once instead of once per worker
-    as ``spawn`` would. Windows has only ``spawn``.
+    ``fork`` is the fastest (the workers inherit everything already imported), and it is safe while
+    this process runs a single thread, as a script, pytest or ``course`` do. A Jupyter kernel runs
+    several threads, and forking those is unsafe (a lock held by another thread stays locked in the
+    child); there ``forkserver`` forks the workers from a clean single-threaded server instead, which
+    imports this module once. Windows has only ``spawn``.
     """
     methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
+        return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])

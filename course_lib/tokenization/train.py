@@ -23,21 +23,18 @@ from course_lib.tokenization.pretokenize import check_special_tokens, count_pret
 __all__ = ["train_bpe", "train_bpe_from_counts"]
 
 
-class _Descending:
-    """Wraps a pair of byte strings so that the heap (a min-heap) pops the greater pair first."""
+_DESCENDING_BYTE = [(256 - b).to_bytes(2, "big") for b in range(256)]
+_END_OF_TOKEN = (257).to_bytes(2, "big")
 
-    __slots__ = ("key",)
 
-    def __init__(self, key: tuple[bytes, bytes]) -> None:
-        self.key = key
+def _descending_key(token: bytes) -> bytes:
+    """A key that sorts byte strings in reverse: ``a > b`` exactly when ``key(a) < key(b)``.
 
-    def __lt__(self, other: _Descending) -> bool:
-        return self.key > other.key
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Descending) and self.key == other.key
-
-    __hash__ = None  # type: ignore[assignment]
+    Each byte becomes two (``256 - b``, big-endian) and an end marker larger than them all follows,
+    so a prefix sorts after its extensions. The heap (a min-heap) then pops, among pairs with equal
+    counts, the lexicographically greatest pair first, comparing keys in C.
+    """
+    return b"".join(_DESCENDING_BYTE[b] for b in token) + _END_OF_TOKEN
 
 
 def train_bpe_from_counts(
@@ -67,7 +64,8 @@ def train_bpe_from_counts(
             pair_counts[pair] += count
             pair_words[pair].add(index)
 
-    heap = [(-count, _Descending((vocab[a], vocab[b])), a, b) for (a, b), count in pair_counts.items()]
+    keys = [_descending_key(vocab[i]) for i in range(256)]
+    heap = [(-count, keys[a] + keys[b], a, b) for (a, b), count in pair_counts.items()]
     heapq.heapify(heap)
 
     while len(merges) < num_merges and heap:
@@ -76,12 +74,14 @@ def train_bpe_from_counts(
             continue  # stale: this pair's count changed after the entry was pushed
         new_id = len(vocab)
         vocab[new_id] = vocab[a] + vocab[b]
+        keys.append(_descending_key(vocab[new_id]))
         merges.append((vocab[a], vocab[b]))
 
-        changed: set[tuple[int, int]] = set()
+        # Net change of each pair's count over the words that hold (a, b). Pairs away from the
+        # merge cancel out (-count, then +count) and are left alone.
+        delta: dict[tuple[int, int], int] = defaultdict(int)
         for index in pair_words.pop((a, b)):
             symbols = words[index]
-            count = counts[index]
             merged: list[int] = []
             i, n = 0, len(symbols)
             while i < n:
@@ -91,18 +91,21 @@ def train_bpe_from_counts(
                 else:
                     merged.append(symbols[i])
                     i += 1
+            count = counts[index]
             for pair in zip(symbols, symbols[1:]):
-                pair_counts[pair] -= count
-                changed.add(pair)
+                delta[pair] -= count
             for pair in zip(merged, merged[1:]):
-                pair_counts[pair] += count
-                pair_words[pair].add(index)
-                changed.add(pair)
+                delta[pair] += count
+                if new_id in pair:
+                    pair_words[pair].add(index)
             words[index] = merged
-        for pair in changed:
-            count = pair_counts[pair]
+        for pair, change in delta.items():
+            if change == 0:
+                continue
+            count = pair_counts[pair] + change
             if count > 0:
-                heapq.heappush(heap, (-count, _Descending((vocab[pair[0]], vocab[pair[1]])), pair[0], pair[1]))
+                pair_counts[pair] = count
+                heapq.heappush(heap, (-count, keys[pair[0]] + keys[pair[1]], pair[0], pair[1]))
             else:
                 del pair_counts[pair]
                 pair_words.pop(pair, None)
