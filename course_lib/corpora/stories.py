@@ -1,16 +1,21 @@
 """A seeded generator of simple children's stories in the style of TinyStories.
 
-Each story has a hero (a child or an animal, with a name and consistent pronouns), often a friend
-and a parent, a treasured object, a home place and a favourite pastime, and follows one of several
-plot templates (a lost object, a broken thing fixed, a trip, a new friend, a rainy day, learning to
-share, a scary noise, helping at home, a garden, baking, a race, a birthday, an animal in trouble).
-Templates hold slots such as ``{He}``, ``{a_toy}`` or ``{hobby_ed}``; story-wide slots are fixed when
-the story starts (so the same name, pronoun and object recur), other slots draw a fresh word from the
-lists in ``course_lib.corpora.words``, early entries more often than late ones (a Zipf-like skew).
+Each story has a hero (a child or an animal, with a name and consistent pronouns), a friend, a
+parent, a treasured object, a home and a favourite pastime, and follows one of twenty plot
+templates (a lost object, a broken toy, a trip, a new friend, a rainy day, learning to share, a
+scary noise, helping at home, a garden, baking, a race, a birthday present, an animal in trouble, a
+picnic, getting lost, a school show, a snowy day, a wish, a new pet, a treasure hunt), sometimes
+followed by a second adventure with the same characters. Short scenes (dialogue, what the hero
+sees and hears) are inserted between the plot's beats, so lengths vary from 80 to 400 words.
+
+Templates hold slots such as ``{He}``, ``{a_toy}`` or ``{hobby_ed}``. Story-wide slots are fixed
+when the story starts (so names, pronouns and objects recur); the others draw a fresh word from the
+lists in ``course_lib.corpora.words``, early entries more often than late ones (a Zipf-like skew),
+and are inflected there (articles, plurals, past tense, -ing, comparatives).
 
 Everything is driven by one ``random.Random`` through ``Random.random()`` only, whose sequence is
-the same on every platform and Python version, and by explicit ordered tuples: the same seed gives
-the same stories everywhere.
+the same on every platform and Python version, by IEEE arithmetic without ``pow``, and by explicit
+ordered tuples: the same seed gives the same stories everywhere.
 """
 
 from __future__ import annotations
@@ -26,9 +31,20 @@ __all__ = ["generate_story", "iter_stories"]
 Slot = Callable[[random.Random, dict[str, str]], str]
 
 
+def _skewed(u: float, skew: float) -> float:
+    """A uniform ``u`` in [0, 1) bent towards 0, roughly ``u ** skew`` for ``skew`` in [1, 3].
+
+    Built from IEEE multiplications and additions only (``**`` calls the platform's ``pow``, which
+    may round differently on another machine), so every platform gets the same bits.
+    """
+    if skew <= 2.0:
+        return u * ((2.0 - skew) + (skew - 1.0) * u)
+    return u * u * ((3.0 - skew) + (skew - 2.0) * u)
+
+
 def _pick(rng: random.Random, seq: tuple, skew: float = 2.0):  # noqa: ANN202 - any tuple element
-    """An element of ``seq``; with ``skew > 1`` early elements are likelier (index ~ len * u**skew)."""
-    return seq[int(len(seq) * rng.random() ** skew)]
+    """An element of ``seq``; with ``skew > 1`` early elements are likelier (a Zipf-like skew)."""
+    return seq[int(len(seq) * _skewed(rng.random(), skew))]
 
 
 def _chance(rng: random.Random, p: float) -> bool:
@@ -84,6 +100,8 @@ _HOMES = ("house", "cottage", "hut", "cabin", "farmhouse", "apartment", "tree ho
           "log cabin", "tower", "mill", "palace", "shack", "tent")
 _HOME_LOOKS = ("small", "little", "big", "cozy", "old", "new", "pretty", "tiny", "tall", "warm", "wooden",
                "stone", "crooked", "quiet", "busy", "bright", "snug", "lovely", "tidy", "messy", "round")
+_NATURE_LOOKS = ("tall", "green", "old", "big", "small", "shady", "leafy", "wet", "pretty", "bright", "quiet",
+                 "huge", "tiny", "thick", "wild", "lovely", "dry", "prickly", "soft", "bumpy", "mossy", "golden")
 _ATE = ("ate", "shared", "munched on", "nibbled", "gobbled up", "tasted", "enjoyed", "finished", "devoured")
 
 
@@ -193,6 +211,10 @@ _SLOTS: dict[str, Slot] = {
     "sup": lambda r, c: W.superlative(_pick(r, W.GRADABLE, 1.5)),
     "comp": lambda r, c: W.comparative(_pick(r, W.GRADABLE, 1.5)),
     "animal_adj": lambda r, c: _pick(r, W.TRAITS) if _chance(r, 0.5) else _pick(r, W.ANIMAL_LOOKS),
+    "plant": lambda r, c: _pick(r, W.PLANTS),
+    "a_plant": lambda r, c: W.article(_pick(r, W.PLANTS)),
+    "nature_adj": lambda r, c: _pick(r, _NATURE_LOOKS),
+    "voice_adj": lambda r, c: _pick(r, ("soft", "strong", "sweet", "loud", "bright", "gentle", "steady", "high", "warm", "happy")),
     "cake_adj": lambda r, c: _pick(r, ("flat", "lopsided", "burnt", "crooked", "squishy", "messy", "wobbly", "small", "dry")),
 }
 
@@ -273,11 +295,13 @@ _INTRO = (
     "Every {time}, {H} {hobby_s}. {He} is {a_trait_kind}, and this is {his} story.",
 )
 
+_MEET_FRIEND = "{His} best friend was {a_fkind} named {F}."
+
 _DESCRIBE = (
     "{He} lived in {a_home_adj} {home} with {his} {family}.",
     "{He} loved to {hobby} every day.",
     "{He} had {a_objdesc} that {he} loved very much.",
-    "{His} best friend was {a_fkind} named {F}.",
+    _MEET_FRIEND,
     "Every {time}, {he} liked to {hobby}.",
     "{H} liked {fav_foods} more than anything.",
     "{His} favorite color was {color}.",
@@ -297,7 +321,7 @@ _DESCRIBE = (
 _EPISODES = (
     "{He} saw {a_adj_animal} {motion_ing} near {a_nature}.",
     "\"Look at that {animal}!\" {said} {H}.",
-    "The {nature} was {adj} and {adj}.",
+    "The {plant} was {nature_adj} and {nature_adj}.",
     "{He} felt {good}.",
     "{F} {motion_ed} {adv} over to {H}.",
     "They {motion_ed} all the way to the {nature}.",
@@ -343,7 +367,7 @@ _EPISODES = (
     "It was {weather} and {weather}, but nobody minded.",
     "\"Race you to the {nature}!\" {said} {F}, and off they went.",
     "{H} drew a picture of {a_adj_animal} holding {a_thing}.",
-    "They sat on {a_nature} and watched the {animals}.",
+    "They sat under {a_plant} and watched the {animals}.",
     "{H}'s tummy rumbled. \"I am hungry,\" {he} said.",
     "{He} waved at {neighbor}, the {job}.",
     "{Neighbor} the {job} smiled and said, \"Hello there, {H}!\"",
@@ -356,9 +380,10 @@ _EPISODES = (
     "Far away, in the town of {town}, {a_job} named {neighbor} was {action_ing} {a_thing}.",
     "The people of {hometown} came out to watch.",
     "{H} got a letter from {neighbor}, who lived in {town}.",
+    "{Neighbor} from {town} came by with {a_adj_animal} on a leash.",
+    "\"Have you ever been to {town}?\" {asked} {F}. \"No, but {neighbor} told me about it,\" {said} {H}.",
     "\"My cousin lives in {town},\" {said} {F}. \"They have {adj_animals} there.\"",
     "On the road to {town}, they met {neighbor}, who was {action_ing} {a_thing}.",
-    "{Neighbor} and {neighbor} were {action_ing} {things} outside the {place}.",
     "{F} said that {animals} are {comp} than {animals}. {H} was not so sure.",
 )
 
@@ -450,7 +475,8 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (  # helping at home
         ("One day, {P} was very busy.", "{P} had a lot of work to do at home."),
         ("\"Can I help?\" {asked} {H}.", "{H} wanted to help. {He} asked, \"What can I do?\""),
-        ("{P} smiled. \"You can {help},\" {phe} said.", "\"Yes, please {help},\" said {P}."),
+        ("{P} smiled. \"You can {help},\" {phe} said.", "\"Yes, please {help},\" said {P}.",
+         "\"{Neighbor} is coming for tea. You can {help},\" said {P}."),
         ("{H} worked hard. {He} was {help_ing} and singing a song.", "{H} did it {adv}. Then {he} helped {P} {help} too."),
         ("It was not easy, but {H} did not give up.", "At first it was hard, but soon {he} got better."),
         ("When they were done, {P} gave {him} a big hug and {some_food}.",
@@ -481,7 +507,8 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     ),
     (  # a race
         ("One day, there was a big race in the {field}.", "{H} and {F} wanted to see who was faster."),
-        ("Everyone lined up. {H} was nervous, but {he} was ready.", "\"Ready, set, go!\" shouted {a_job}."),
+        ("Everyone lined up. {H} was nervous, but {he} was ready.", "\"Ready, set, go!\" shouted {a_job}.",
+         "{Neighbor}, the {job} from {town}, blew a whistle. \"Go!\""),
         ("{H} ran as fast as {he} could.", "They ran past {natures} and {animals}."),
         ("Then {F} tripped and fell.", "Suddenly, {F} fell down and hurt {fhis} knee."),
         ("{H} stopped and helped {F} get up.", "{H} did not keep running. {He} went back to help."),
@@ -537,7 +564,7 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
         ("On the day of the show, {H} felt {bad}. {His} knees were shaking.",
          "When {he} saw all the people, {H} wanted to hide."),
         ("{F} squeezed {his} hand. \"You can do it,\" {fhe} whispered.", "{P} waved from the front row and smiled."),
-        ("{H} took a deep breath and began. {His} voice was {adj} and clear.", "{H} stepped on the stage and did {his} best."),
+        ("{H} took a deep breath and began. {His} voice was {voice_adj} and clear.", "{H} stepped on the stage and did {his} best."),
         ("Everyone clapped and cheered!", "When {he} finished, the crowd clapped and shouted, \"Bravo!\""),
         ("{H} learned that being brave means doing something even when you feel scared.",
          "{H} was so proud. {He} could not stop smiling."),
@@ -545,7 +572,7 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (  # a snowy day
         ("One winter morning, {H} looked out of the window. Everything was white!", "It had snowed all night."),
         ("{He} put on {his} {wear}, boots and mittens.", "{H} could not wait to go outside."),
-        ("{He} and {F} built a big snowman. They gave it a {color} scarf and {a_food} for a nose.",
+        ("{He} and {F} built a big snowman. They gave it {a_color} scarf and {a_food} for a nose.",
          "They made snow angels and threw snowballs."),
         ("Then {F}'s hands got cold, and {fhe} started to cry.", "After a while, {F} was cold and {bad}."),
         ("{H} gave {fhim} {his} mittens. \"Here, take these,\" {he} said.", "{H} took {F} inside to warm up."),
@@ -575,7 +602,8 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
         ("From then on, {H} never forgot to take care of {petname}.", "{H} and {petname} were best friends forever."),
     ),
     (  # a treasure hunt
-        ("{H} found an old map in the attic.", "One day, {F} showed {H} a secret map."),
+        ("{H} found an old map in the attic.", "One day, {F} showed {H} a secret map.",
+         "{Neighbor} gave {H} an old map of {hometown}."),
         ("The map had a big red X next to {a_nature}.", "It said: \"Walk ten steps from the {nature}, then dig.\""),
         ("They took a shovel and walked {at_habitat}.", "They followed the map past {natures} and {adj_animals}."),
         ("They dug and dug. Then the shovel hit something hard!", "At first they found only rocks and worms."),
@@ -615,7 +643,7 @@ def _words(sentences: list[str]) -> int:
 
 
 def generate_story(rng: random.Random) -> str:
-    """One story of 80-400 words: two to four paragraphs joined by a blank line, no outer whitespace."""
+    """One story of 80-400 words: two to five paragraphs joined by a blank line, no outer whitespace."""
     ctx = _context(rng)
     intro = [_fill(_pick(rng, _INTRO, 1.0), rng, ctx)]
     describe = list(range(len(_DESCRIBE)))
@@ -633,13 +661,15 @@ def generate_story(rng: random.Random) -> str:
     ending = [_fill(_pick(rng, _ENDINGS, 1.0), rng, ctx)] if _chance(rng, 0.6) else []
     # distinct episodes between beats: how many varies a lot, so story length does too
     episodes = list(range(len(_EPISODES)))
-    wanted = int(rng.random() ** 1.5 * 12)
+    wanted = int(_skewed(rng.random(), 1.5) * 12)
     while episodes and (wanted > 0 or _words(intro + beats + sequel + ending) < _MIN_WORDS):
         episode = _fill(_EPISODES[episodes.pop(int(rng.random() * len(episodes)))], rng, ctx)
-        if _words(intro + beats + sequel + ending) + episode.count(" ") + 1 > _MAX_WORDS:
+        if _words(intro + beats + sequel + ending) + episode.count(" ") + 1 > _MAX_WORDS - 10:  # 10: _MEET_FRIEND
             break
         beats.insert(1 + int(rng.random() * (len(beats) - 1)), episode)
         wanted -= 1
+    if ctx["F"] not in " ".join(intro) and ctx["F"] in " ".join(beats + sequel + ending):
+        intro.append(_fill(_MEET_FRIEND, rng, ctx))  # introduce the friend before the plot needs them
     paragraphs = [intro]
     cuts = sorted({1 + int(rng.random() * (len(beats) - 1)) for _ in range(int(rng.random() * 3))})
     for start, stop in zip([0, *cuts], [*cuts, len(beats)]):

@@ -41,6 +41,15 @@ GIRL_NAMES = (
     "Bettina", "Cleo", "Dahlia", "Elodie", "Flavia", "Greer", "Honor", "Ilse", "Juno", "Kalani",
     "Leona", "Margot", "Nessa", "Oona", "Primrose", "Rowan", "Seraphina", "Tuesday", "Valentina",
     "Wanda", "Yoko", "Zuri", "Aurora", "Bianca", "Calla", "Diya", "Esther", "Farah", "Gigi",
+    "Abigail", "Adriana", "Alma", "Amaya", "Annika", "Ariel", "Astrid", "Belle", "Brenda", "Brooke",
+    "Cassie", "Charlotte", "Claudia", "Corinne", "Daisy-Mae", "Dana", "Deborah", "Elise", "Ellen",
+    "Emilia", "Erin", "Estelle", "Evelyn", "Faith", "Florence", "Francesca", "Gabby", "Genevieve",
+    "Gina", "Helena", "Hermione", "Heather", "Irene", "Imogen", "Jessica", "Joanna", "Jolene",
+    "Katrina", "Lana", "Laurel", "Libby", "Lydia", "Madeline", "Magda", "Margaret", "Maria",
+    "Marina", "Maxine", "Melody", "Miranda", "Miriam", "Nancy", "Nicole", "Noelle", "Octavia",
+    "Patience", "Philippa", "Rebecca", "Renata", "Rosalie", "Rosemary", "Ruth", "Sabrina", "Selma",
+    "Serena", "Shira", "Simone", "Stephanie", "Susannah", "Sylvie", "Tanya", "Theodora", "Trudy",
+    "Ulrika", "Veronica", "Viola", "Whitney", "Yolanda", "Zadie", "Zinnia-Rose", "Agatha", "Blythe",
 )
 
 BOY_NAMES = (
@@ -67,6 +76,15 @@ BOY_NAMES = (
     "Xander", "Yves", "Zoltan", "Ajay", "Bram", "Cosmo", "Duncan", "Eamon", "Ferris", "Gustav",
     "Huck", "Ike", "Jethro", "Kurt", "Lyle", "Monty", "Ogden", "Pip", "Ruben", "Sid",
     "Tuck", "Wally", "Buster", "Chester", "Digby", "Elmo", "Fitz", "Grover", "Hobbs", "Jeb",
+    "Abraham", "Alexander", "Ambrose", "Anton", "August", "Barnaby", "Bartholomew", "Benedict",
+    "Bernard", "Calvin", "Cameron", "Clement", "Colin", "Conrad", "Cornelius", "Damian", "Daniel",
+    "Dennis", "Douglas", "Edmund", "Edward", "Elias", "Emmett", "Eugene", "Everett", "Ezekiel",
+    "Francis", "Frederick", "Geoffrey", "Gerald", "Graham", "Harold", "Herbert", "Howard", "Hugh",
+    "Jasper-Lee", "Jerome", "Joel", "Jonathan", "Joshua", "Julian", "Kenneth", "Leonard", "Lincoln",
+    "Malcolm", "Martin", "Matthew", "Maximilian", "Michael", "Miles", "Nathaniel", "Nicholas",
+    "Oliver-James", "Phillip", "Quincy", "Raymond", "Reuben", "Richard", "Robert", "Roland",
+    "Samuel", "Solomon", "Spencer", "Stuart", "Terrence", "Theodore", "Thomas", "Vincent",
+    "Wallace", "William", "Winston", "Zion", "Ezio", "Florian", "Gaspard", "Hector-John", "Ignacio",
 )
 
 # Creatures that can be the hero of a story ("a little fox named Pip").
@@ -259,12 +277,11 @@ LOOKS = (
     "speckled", "checkered", "frilly", "lumpy", "dazzling", "gleaming", "tattered", "delicate",
     "sturdy", "elegant", "peculiar", "curious", "handmade", "homemade", "brand-new", "favorite",
     "chubby", "skinny", "plump", "narrow", "wide", "deep", "shallow", "hollow", "empty", "full",
-    "noisy", "silent", "cheerful", "grand", "splendid", "marvelous", "wonderful", "fancy", "plain",
-    "simple", "tidy", "messy", "clean", "dirty", "fresh", "stale", "juicy", "crispy", "creamy",
-    "frosty", "icy", "snowy", "sandy", "rocky", "grassy", "leafy", "flowery", "feathery", "furry",
+    "noisy", "grand", "splendid", "marvelous", "wonderful", "fancy", "plain",
+    "simple", "tidy", "messy", "clean", "dirty", "frosty", "icy", "sandy", "flowery", "feathery", "furry",
     "hairy", "scaly", "spiky", "curly", "wavy", "straight", "twisty", "knotted", "pointy", "square",
-    "oval", "lopsided", "gooey", "fizzy", "bubbly", "sparkling", "twinkling", "flickering", "dim",
-    "gloomy", "sunny", "breezy", "misty", "foggy", "cloudy", "stormy", "quiet", "peaceful", "busy",
+    "oval", "lopsided", "gooey", "bubbly", "sparkling", "twinkling", "dim", "shabby", "knitted",
+    "embroidered", "jeweled", "beaded", "carved", "woven", "quilted", "dotted", "glossy", "lacy",
 )
 
 COLORS = (
@@ -406,6 +423,10 @@ NAME_STARTS = (
     "Cinnamon", "Sugar", "Butter", "Cream", "Velvet", "Feather", "Whisper", "Twinkle", "Rainbow",
     "Lemon", "Orchard", "Harvest", "Summer", "Winter", "Autumn", "Spring", "North", "South", "East",
     "West", "High", "Low", "Long", "Little", "Old", "New", "White", "Black", "Gray", "Blue",
+    "Raven", "Falcon", "Weasel", "Beaver", "Sparrow", "Pigeon", "Poppy", "Sage", "Thyme", "Mint",
+    "Basil", "Barley", "Wheat", "Corn", "Hay", "Flint", "Iron", "Tin", "Salt", "Mud", "Clay",
+    "Cobweb", "Bracken", "Whistle", "Marble", "Ribbon", "Thimble", "Pumpkin", "Pickle", "Pudding",
+    "Muffin", "Crumble", "Toffee", "Jelly", "Rowan", "Fiddle", "Harp", "Drum", "Bugle",
 )
 TOWN_ENDS = (
     "wood", "brook", "field", "ford", "ton", "ville", "dale", "vale", "bury", "hill", "haven",
