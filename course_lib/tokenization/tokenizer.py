@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +120,16 @@ class Tokenizer:
         ids = [self._byte_ids[b] for b in piece]
         lookup = self._ranks.get
         while len(ids) > 1:
-            # The best adjacent pair, found in C: ranks.get(pair, _NO_MERGE) over all pairs, then min.
-            rank, left, right, merged_id = min(map(lookup, zip(ids, ids[1:]), repeat(_NO_MERGE)))
+            # The rank of every adjacent pair, found in C: ranks.get(pair, _NO_MERGE), then the min.
+            found = list(map(lookup, zip(ids, ids[1:]), repeat(_NO_MERGE)))
+            best = min(found)
+            rank, left, right, merged_id = best
             if merged_id < 0:
                 break
+            if found.count(best) == 1:  # the common case: the pair occurs once
+                position = found.index(best)
+                ids[position : position + 2] = [merged_id]
+                continue
             out: list[int] = []
             i, n = 0, len(ids)
             while i < n:
@@ -151,22 +157,6 @@ class Tokenizer:
         """The ids of one whitespace-delimited segment: its pre-tokens' ids, concatenated."""
         return tuple(chain.from_iterable(map(self._encode_piece, GPT2_REGEX.findall(segment))))
 
-    def _encode_ordinary(self, text: str) -> list[int]:
-        """Ids of text that holds no special token.
-
-        The text is cut where a whitespace follows a non-whitespace character, into segments such
-        as ``" time,"`` or ``"\\n\\nLily"``. GPT-2's regex never matches across such a place nor
-        looks behind, so encoding the segments one by one gives the same ids, and whole segments
-        (fewer and more repetitive than pre-tokens) are looked up in a cache. When every space in
-        the text follows a non-whitespace character (most prose), ``str.split(" ")`` finds those
-        places much faster than a regex: each part after the first is the segment ``" " + part``.
-        """
-        if _SPACE_AFTER_WHITESPACE.search(text) is None:
-            parts = text.split(" ")
-            head = self._encode_segment(parts[0])
-            return [*head, *self._lookup(self._spaced_cache, parts[1:], self._encode_spaced)]
-        return self._lookup(self._segment_cache, _SEGMENT.findall(text), self._encode_segment)
-
     def _encode_spaced(self, part: str) -> tuple[int, ...]:
         return self._encode_segment(" " + part)
 
@@ -176,12 +166,15 @@ class Tokenizer:
     ) -> list[int]:
         """The concatenated ids of ``keys``, encoding (and caching) only those not in ``cache``.
 
-        The lookups run in C (``map`` over the keys). Long keys are cached only for this call and
-        the cache is emptied when full, so its memory stays bounded.
+        The lookups run in C (``map`` over the keys); a missing key stops them, and only then are the
+        missing keys found and encoded. Long keys are cached only for this call and the cache is
+        emptied when full, so its memory stays bounded.
         """
-        missing = set(keys).difference(cache)
-        if not missing:
+        try:
             return list(chain.from_iterable(map(cache.__getitem__, keys)))
+        except KeyError:
+            pass
+        missing = set(keys).difference(cache)
         if len(cache) + len(missing) > _CACHE_LIMIT:
             cache.clear()
             missing = set(keys)
@@ -194,17 +187,52 @@ class Tokenizer:
         return ids
 
     def encode(self, text: str) -> list[int]:
-        """The ids of ``text``; special tokens map to their own id and are never split."""
+        """The ids of ``text``; special tokens map to their own id and are never split.
+
+        Between special tokens, the text is cut where a whitespace follows a non-whitespace
+        character, into segments such as ``" time,"`` or ``"\\n\\nLily"``. GPT-2's regex never
+        matches across such a place nor looks behind, so encoding the segments one by one gives the
+        same ids, and whole segments (fewer and more repetitive than pre-tokens) are cached.
+
+        Fast path: when every space of a stretch follows a non-whitespace character (most prose),
+        ``str.split(" ")`` finds the cuts much faster than a regex: each part after the first is
+        the segment ``" " + part``. The parts of all stretches are looked up together, so the
+        missing ones are found with one set difference, and the lookups run in C (``map``).
+        """
         if not isinstance(text, str):
             raise TypeError(f"encode expects a str, got {type(text).__name__}")
-        if self._special_regex is None:
-            return self._encode_ordinary(text)
-        ids: list[int] = []
+        plan: list[tuple[str, Any]] = []
         for piece, is_special in split_on_special_tokens(text, self._special_regex):
             if is_special:
-                ids.append(self.special_ids[piece])
+                plan.append(("special", self.special_ids[piece]))
+            elif _SPACE_AFTER_WHITESPACE.search(piece) is None:
+                plan.append(("parts", piece.split(" ")))
             else:
-                ids.extend(self._encode_ordinary(piece))
+                plan.append(("segments", piece))
+
+        cache = self._spaced_cache
+        missing = set(chain.from_iterable(islice(parts, 1, None) for kind, parts in plan if kind == "parts"))
+        missing.difference_update(cache)
+        if len(cache) + len(missing) > _CACHE_LIMIT:
+            cache.clear()
+        for part in missing:
+            cache[part] = self._encode_spaced(part)
+
+        ids: list[int] = []
+        for kind, payload in plan:
+            if kind == "special":
+                ids.append(payload)
+            elif kind == "parts":
+                ids += self._encode_segment(payload[0])
+                ids += chain.from_iterable(map(cache.__getitem__, islice(payload, 1, None)))
+            else:
+                ids += self._lookup(self._segment_cache, _SEGMENT.findall(payload), self._encode_segment)
+        # Keep the cache's memory bounded: long parts and an overfull cache go.
+        for part in missing:
+            if len(part) > _MAX_CACHED_CHARS:
+                del cache[part]
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
         return ids
 
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
