@@ -4,9 +4,10 @@ One run, one corpus (the embedded stories, 10 MB by default), one vocabulary siz
 
 - training time: ``course_lib.tokenization.train_bpe`` (pre-tokenization on every core) against HF
   tokenizers' ``BpeTrainer`` with the byte-level pre-tokenizer (Rust, every core), interleaved;
-- encoding throughput on the same text: our ``Tokenizer.encode`` (a fresh tokenizer each time, so
-  its cache starts empty) against a tiktoken ``Encoding`` built from the same merges (one thread);
-  the ids must be identical;
+- encoding throughput on the same text: our ``Tokenizer.encode`` against a tiktoken ``Encoding``
+  built from the same merges (one thread), with our cache in three states: empty (a fresh
+  tokenizer per call), primed on other text (1 MB of the validation stories, as a tokenizer that
+  has been at work for a while) and warm (the same text again); the ids must be identical;
 - peak memory of each, measured in a fresh process (proportional set size of the process and its
   workers, sampled every 10 ms, above the level before the work starts).
 
@@ -167,13 +168,22 @@ def main() -> int:
     ours_ids = Tokenizer(vocab, merges, [EOT]).encode(text)
     if ours_ids != encoding.encode(text, allowed_special="all"):
         raise SystemExit("FAILED: course_lib's ids differ from tiktoken's on the corpus")
-    # A fresh Tokenizer per call: its cache starts empty, so no call profits from an earlier one.
-    encode = compare(lambda: Tokenizer(vocab, merges, [EOT]).encode(text), lambda: encoding.encode(text, allowed_special="all"), warmup=1, repeats=args.repeats)
+    tiktoken_encode = lambda: encoding.encode(text, allowed_special="all")  # noqa: E731
+    # Three states of our cache: empty (a fresh Tokenizer per call); primed on other text (the
+    # validation stories, as a tokenizer that has been working for a while); warm (this very text).
+    cold = compare(lambda: Tokenizer(vocab, merges, [EOT]).encode(text), tiktoken_encode, warmup=1, repeats=args.repeats)
+    other_text = embedded_corpus("validation", megabytes=1.0).read_text(encoding="utf-8")
+    primed_tokenizers = []
+    for _ in range(args.repeats + 1):
+        primed_tokenizers.append(Tokenizer(vocab, merges, [EOT]))
+        primed_tokenizers[-1].encode(other_text)
+    primed = compare(lambda: primed_tokenizers.pop().encode(text), tiktoken_encode, warmup=1, repeats=args.repeats)
     warm_tokenizer = Tokenizer(vocab, merges, [EOT])
-    warm = compare(lambda: warm_tokenizer.encode(text), lambda: encoding.encode(text, allowed_special="all"), warmup=1, repeats=args.repeats)
-    mb_per_s = lambda seconds: size_mb / seconds  # noqa: E731
-    print(f"encoding  course_lib {mb_per_s(encode.a.median):.1f} MB/s (cache empty at start), {mb_per_s(warm.a.median):.1f} MB/s (cache warm)")
-    print(f"          tiktoken   {mb_per_s(encode.b.median):.1f} MB/s (one thread); ids identical ({len(ours_ids):,} tokens, {len(text.encode()) / len(ours_ids):.2f} bytes/token)")
+    warm = compare(lambda: warm_tokenizer.encode(text), tiktoken_encode, warmup=1, repeats=args.repeats)
+    encodes = {"cache empty": cold, "cache primed on other text": primed, "cache warm (same text)": warm}
+    for label, comparison in encodes.items():
+        print(f"encoding  course_lib {size_mb / comparison.a.median:5.1f} MB/s, tiktoken {size_mb / comparison.b.median:5.1f} MB/s (one thread)  [{label}]")
+    print(f"          ids identical ({len(ours_ids):,} tokens, {len(text.encode()) / len(ours_ids):.2f} bytes/token)")
 
     with tempfile.TemporaryDirectory() as tmp:
         tables = Path(tmp) / "tables.pkl"
@@ -184,11 +194,11 @@ def main() -> int:
           f"encoding course_lib {fmt(memory['encode-ours'])}, tiktoken {fmt(memory['encode-tiktoken'])}")
 
     train_ratio = training.ratio
-    encode_ratio = encode.speedup
     print()
     print(f"training time   course_lib / HF tokenizers = {train_ratio:.2f}x  (target <= {TRAIN_TARGET:.1f}x)  {'OK' if train_ratio <= TRAIN_TARGET else 'MISSED'}")
-    print(f"encoding speed  course_lib / tiktoken      = {encode_ratio:.2f}x  (target >= {ENCODE_TARGET:.1f}x)  {'OK' if encode_ratio >= ENCODE_TARGET else 'MISSED'}"
-          f"  [warm cache: {warm.speedup:.2f}x]")
+    for label, comparison in encodes.items():
+        ratio = comparison.speedup
+        print(f"encoding speed  course_lib / tiktoken      = {ratio:.2f}x  (target >= {ENCODE_TARGET:.1f}x)  {'OK' if ratio >= ENCODE_TARGET else 'MISSED'}  [{label}]")
     return 0
 
 
