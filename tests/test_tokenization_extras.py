@@ -76,3 +76,15 @@ def test_tokens_html_shows_every_token(small):
     assert page.count("<span") == len(pieces)
     assert "&lt;" in page and "<b>" not in page  # the text is escaped, not rendered
     assert f"{len(pieces)} tokens" in page
+
+
+def test_ids_stay_right_when_the_caches_overflow(small, monkeypatch):
+    import course_lib.tokenization.tokenizer as tokenizer_module
+
+    path, tok = small
+    monkeypatch.setattr(tokenizer_module, "_CACHE_LIMIT", 8)
+    monkeypatch.setattr(tokenizer_module, "_MAX_CACHED_CHARS", 3)
+    tiny_cache = Tokenizer(tok.vocab, tok.merges, [SPECIAL])
+    text = path.read_text(encoding="utf-8") + "  double  spaces \n\n  and runs" + SPECIAL + "x"
+    assert tiny_cache.encode(text) == to_tiktoken(tok).encode(text, allowed_special="all")
+    assert max(len(tiny_cache._spaced_cache), len(tiny_cache._segment_cache), len(tiny_cache._piece_cache)) <= 8

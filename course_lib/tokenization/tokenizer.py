@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, islice, repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,14 @@ from course_lib.tokenization.pretokenize import (
 __all__ = ["Tokenizer"]
 
 _CACHE_LIMIT = 1 << 16
-"""Entries in each cache (segments, pre-tokens) before it is emptied."""
+"""Entries in each cache (pre-tokens, segments, space-delimited parts) before it is emptied."""
 _MAX_CACHED_CHARS = 64
 """Longer segments and pre-tokens are encoded but not kept, so the caches' memory stays bounded."""
 _NO_MERGE = (float("inf"), -1, -1, -1)
 _SEGMENT = regex.compile(r"\s*\S+|\s+")
 """Whitespace-delimited segments: each ends where a whitespace follows a non-whitespace character."""
 _SPACE_AFTER_WHITESPACE = regex.compile(r"\s ")
+"""Where it does not match, every space starts a segment, and ``str.split(" ")`` finds them."""
 _FLUSH_CHARS = 1 << 16
 _LAST_WORD_END = regex.compile(r"(?r)\S\s")
 """Searched backwards: the last non-whitespace character followed by a whitespace one."""
@@ -68,6 +69,7 @@ class Tokenizer:
         if missing_bytes:
             raise ValueError(f"vocab lacks {len(missing_bytes)} single byte(s), e.g. {bytes(missing_bytes[:5])!r}: byte-level BPE needs all 256")
         self._byte_ids: list[int] = [self._ids[bytes([b])] for b in range(256)]
+        self._bytes_are_ids = self._byte_ids == list(range(256))
 
         self.special_tokens: list[str] = check_special_tokens(special_tokens)
         self.special_ids: dict[str, int] = {}
@@ -117,7 +119,7 @@ class Tokenizer:
 
     def _bpe(self, piece: bytes) -> tuple[int, ...]:
         """Apply the merges to one pre-token: lowest rank first, each pair merged left to right."""
-        ids = [self._byte_ids[b] for b in piece]
+        ids = list(piece) if self._bytes_are_ids else list(map(self._byte_ids.__getitem__, piece))
         lookup = self._ranks.get
         while len(ids) > 1:
             # The rank of every adjacent pair, found in C: ranks.get(pair, _NO_MERGE), then the min.
@@ -155,7 +157,27 @@ class Tokenizer:
 
     def _encode_segment(self, segment: str) -> tuple[int, ...]:
         """The ids of one whitespace-delimited segment: its pre-tokens' ids, concatenated."""
-        return tuple(chain.from_iterable(map(self._encode_piece, GPT2_REGEX.findall(segment))))
+        pieces = GPT2_REGEX.findall(segment)
+        if len(pieces) == 1:
+            return self._encode_piece(pieces[0])
+        return tuple(chain.from_iterable(map(self._encode_piece, pieces)))
+
+    def _encode_ordinary(self, text: str) -> list[int]:
+        """Ids of text that holds no special token.
+
+        The text is cut where a whitespace follows a non-whitespace character, into segments such
+        as ``" time,"`` or ``"\\n\\nLily"``. GPT-2's regex never matches across such a place nor
+        looks behind, so encoding the segments one by one gives the same ids, and whole segments
+        (fewer and more repetitive than pre-tokens) are looked up in a cache. When every space in
+        the text follows a non-whitespace character (most prose), ``str.split(" ")`` finds those
+        places much faster than a regex: each part after the first is the segment ``" " + part``.
+        """
+        if _SPACE_AFTER_WHITESPACE.search(text) is None:
+            parts = text.split(" ")
+            ids = list(self._encode_segment(parts[0]))
+            ids += self._lookup(self._spaced_cache, parts[1:], self._encode_spaced)
+            return ids
+        return self._lookup(self._segment_cache, _SEGMENT.findall(text), self._encode_segment)
 
     def _encode_spaced(self, part: str) -> tuple[int, ...]:
         return self._encode_segment(" " + part)
@@ -175,64 +197,28 @@ class Tokenizer:
         except KeyError:
             pass
         missing = set(keys).difference(cache)
-        if len(cache) + len(missing) > _CACHE_LIMIT:
-            cache.clear()
-            missing = set(keys)
         for key in missing:
             cache[key] = encode(key)
         ids = list(chain.from_iterable(map(cache.__getitem__, keys)))
         for key in missing:
             if len(key) > _MAX_CACHED_CHARS:
                 del cache[key]
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
         return ids
 
     def encode(self, text: str) -> list[int]:
-        """The ids of ``text``; special tokens map to their own id and are never split.
-
-        Between special tokens, the text is cut where a whitespace follows a non-whitespace
-        character, into segments such as ``" time,"`` or ``"\\n\\nLily"``. GPT-2's regex never
-        matches across such a place nor looks behind, so encoding the segments one by one gives the
-        same ids, and whole segments (fewer and more repetitive than pre-tokens) are cached.
-
-        Fast path: when every space of a stretch follows a non-whitespace character (most prose),
-        ``str.split(" ")`` finds the cuts much faster than a regex: each part after the first is
-        the segment ``" " + part``. The parts of all stretches are looked up together, so the
-        missing ones are found with one set difference, and the lookups run in C (``map``).
-        """
+        """The ids of ``text``; special tokens map to their own id and are never split."""
         if not isinstance(text, str):
             raise TypeError(f"encode expects a str, got {type(text).__name__}")
-        plan: list[tuple[str, Any]] = []
+        if self._special_regex is None:
+            return self._encode_ordinary(text)
+        ids: list[int] = []
         for piece, is_special in split_on_special_tokens(text, self._special_regex):
             if is_special:
-                plan.append(("special", self.special_ids[piece]))
-            elif _SPACE_AFTER_WHITESPACE.search(piece) is None:
-                plan.append(("parts", piece.split(" ")))
+                ids.append(self.special_ids[piece])
             else:
-                plan.append(("segments", piece))
-
-        cache = self._spaced_cache
-        missing = set(chain.from_iterable(islice(parts, 1, None) for kind, parts in plan if kind == "parts"))
-        missing.difference_update(cache)
-        if len(cache) + len(missing) > _CACHE_LIMIT:
-            cache.clear()
-        for part in missing:
-            cache[part] = self._encode_spaced(part)
-
-        ids: list[int] = []
-        for kind, payload in plan:
-            if kind == "special":
-                ids.append(payload)
-            elif kind == "parts":
-                ids += self._encode_segment(payload[0])
-                ids += chain.from_iterable(map(cache.__getitem__, islice(payload, 1, None)))
-            else:
-                ids += self._lookup(self._segment_cache, _SEGMENT.findall(payload), self._encode_segment)
-        # Keep the cache's memory bounded: long parts and an overfull cache go.
-        for part in missing:
-            if len(part) > _MAX_CACHED_CHARS:
-                del cache[part]
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
+                ids += self._encode_ordinary(piece)
         return ids
 
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
