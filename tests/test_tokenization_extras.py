@@ -88,3 +88,17 @@ def test_ids_stay_right_when_the_caches_overflow(small, monkeypatch):
     text = path.read_text(encoding="utf-8") + "  double  spaces \n\n  and runs" + SPECIAL + "x"
     assert tiny_cache.encode(text) == to_tiktoken(tok).encode(text, allowed_special="all")
     assert max(len(tiny_cache._spaced_cache), len(tiny_cache._segment_cache), len(tiny_cache._piece_cache)) <= 8
+
+
+def test_chunks_never_cut_inside_an_overlapping_special_token(tmp_path):
+    # "x|>" also occurs inside "<|x|>": a cut there would turn "<|" into text.
+    specials = ["<|x|>", "x|>"]
+    text = "".join(f"story {i} <|x|>tail x|> more " for i in range(400))
+    path = tmp_path / "t.txt"
+    path.write_text(text)
+    expected = count_pretokens_in_file(path, specials, num_workers=1)
+    assert "<|" not in expected and expected["tail"] == 400
+    boundaries = find_chunk_boundaries(path, 64, [t.encode() for t in specials])
+    assert len(boundaries) > 30
+    assert all(text[b - 2 : b] != "<|" for b in boundaries[1:-1])
+    assert count_pretokens_in_file(path, specials, num_workers=2, chunks_per_worker=32) == expected

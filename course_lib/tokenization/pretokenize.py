@@ -17,6 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import regex
 
@@ -127,40 +128,62 @@ def find_chunk_boundaries(path: Path, num_chunks: int, split_tokens: Sequence[by
     """Byte offsets ``[0, ..., size]`` cutting the file into about ``num_chunks`` pieces.
 
     Each inner boundary is moved forward to the start of the next occurrence of one of
-    ``split_tokens`` (UTF-8 encoded special tokens), so no chunk cuts a document, a pre-token or a
-    UTF-8 character in two. Without split tokens (or when none follows), the file is one chunk.
-    Boundaries are sorted and distinct, so there may be fewer chunks than asked for.
+    ``split_tokens`` (UTF-8 encoded special tokens) that no other occurrence overlaps, so no chunk
+    cuts a document, a special token, a pre-token or a UTF-8 character in two, and each chunk
+    pre-tokenizes exactly as it would inside the whole file. Without split tokens (or when none
+    follows), the file is one chunk. Boundaries are sorted and distinct, so there may be fewer
+    chunks than asked for.
     """
     size = path.stat().st_size
     if num_chunks < 1:
         raise ValueError(f"num_chunks must be >= 1, got {num_chunks}")
     if not split_tokens or num_chunks == 1 or size == 0:
         return [0, size]
-    longest = max(len(t) for t in split_tokens)
     boundaries = [0]
     with path.open("rb") as f:
         for i in range(1, num_chunks):
-            position = max(size * i // num_chunks, boundaries[-1])
-            f.seek(position)
-            found = None
-            carry = b""
-            offset = position
-            while found is None:
-                block = f.read(1 << 16)
-                if not block:
-                    break
-                window = carry + block
-                hits = [h for h in (window.find(t) for t in split_tokens) if h >= 0]
-                if hits:
-                    found = offset - len(carry) + min(hits)
-                carry = window[-(longest - 1) :] if longest > 1 else b""
-                offset += len(block)
+            found = _next_clean_occurrence(f, max(size * i // num_chunks, boundaries[-1]), split_tokens)
             if found is None:
                 break
             if found > boundaries[-1]:
                 boundaries.append(found)
     boundaries.append(size)
     return sorted(set(boundaries))
+
+
+def _next_occurrence(f: BinaryIO, position: int, tokens: Sequence[bytes]) -> int | None:
+    """The offset of the first occurrence of any of ``tokens`` at or after ``position``."""
+    longest = max(len(t) for t in tokens)
+    f.seek(position)
+    carry = b""
+    offset = position
+    while block := f.read(1 << 16):
+        window = carry + block
+        hits = [h for h in (window.find(t) for t in tokens) if h >= 0]
+        if hits:
+            return offset - len(carry) + min(hits)
+        carry = window[len(window) - (longest - 1) :] if longest > 1 else b""
+        offset += len(block)
+    return None
+
+
+def _next_clean_occurrence(f: BinaryIO, position: int, tokens: Sequence[bytes]) -> int | None:
+    """Like :func:`_next_occurrence`, skipping occurrences that another occurrence overlaps (as
+    ``b"b"`` inside ``b"ab"``, or the second ``b"aa"`` in ``b"aaa"``), where a cut could split a
+    special token that the whole text would match."""
+    longest = max(len(t) for t in tokens)
+    while (found := _next_occurrence(f, position, tokens)) is not None:
+        start = max(0, found - longest + 1)
+        f.seek(start)
+        window = f.read(found - start + longest)
+        cut = found - start
+        covered = any(
+            window.startswith(t, s) and s < cut < s + len(t) for t in tokens for s in range(max(0, cut - len(t) + 1), cut)
+        )
+        if not covered:
+            return found
+        position = found + 1
+    return None
 
 
 def _count_chunk(args: tuple[str, int, int, list[str]]) -> Counter[str]:
