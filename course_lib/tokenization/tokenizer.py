@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,33 @@ _SPACE_AFTER_WHITESPACE = regex.compile(r"\s ")
 _FLUSH_CHARS = 1 << 16
 _LAST_WORD_END = regex.compile(r"(?r)\S\s")
 """Searched backwards: the last non-whitespace character followed by a whitespace one."""
+
+
+class _Cache(dict):
+    """A dict from text to ids that encodes (and, unless the text is long, keeps) what it lacks.
+
+    Its size stays under ``_CACHE_LIMIT`` entries of at most ``_MAX_CACHED_CHARS`` characters: when
+    full, it is emptied.
+
+    ``dict.__getitem__`` calls ``__missing__`` for absent keys, so ``map(cache.__getitem__, keys)``
+    runs in C for every hit and calls back into Python only for misses.
+    """
+
+    def __init__(self, encode: Callable[[str], tuple[int, ...]]) -> None:
+        super().__init__()
+        self.encode = encode
+
+    def __missing__(self, key: str) -> tuple[int, ...]:
+        ids = self.encode(key)
+        if len(key) <= _MAX_CACHED_CHARS:
+            if len(self) >= _CACHE_LIMIT:
+                self.clear()
+            self[key] = ids
+        return ids
+
+    def ids(self, keys: Iterable[str]) -> list[int]:
+        """The concatenated ids of ``keys``."""
+        return list(chain.from_iterable(map(self.__getitem__, keys)))
 
 
 class Tokenizer:
@@ -90,9 +117,9 @@ class Tokenizer:
                     raise ValueError(f"merge {rank} ({left!r}, {right!r}) needs the token {part!r}, which is not in vocab")
             pair = (self._ids[left], self._ids[right])
             self._ranks.setdefault(pair, (rank, *pair, self._ids[left + right]))
-        self._segment_cache: dict[str, tuple[int, ...]] = {}
-        self._spaced_cache: dict[str, tuple[int, ...]] = {}  # part -> ids of " " + part
-        self._piece_cache: dict[str, tuple[int, ...]] = {}
+        self._segment_cache = _Cache(self._encode_segment)
+        self._spaced_cache = _Cache(self._encode_spaced)  # part -> ids of " " + part
+        self._piece_cache = _Cache(lambda piece: self._bpe(piece.encode("utf-8")))
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -144,23 +171,12 @@ class Tokenizer:
             ids = out
         return tuple(ids)
 
-    def _encode_piece(self, piece: str) -> tuple[int, ...]:
-        """The ids of one pre-token, from the cache of pre-tokens when it is there."""
-        ids = self._piece_cache.get(piece)
-        if ids is None:
-            ids = self._bpe(piece.encode("utf-8"))
-            if len(piece) <= _MAX_CACHED_CHARS:
-                if len(self._piece_cache) >= _CACHE_LIMIT:
-                    self._piece_cache.clear()
-                self._piece_cache[piece] = ids
-        return ids
-
     def _encode_segment(self, segment: str) -> tuple[int, ...]:
         """The ids of one whitespace-delimited segment: its pre-tokens' ids, concatenated."""
         pieces = GPT2_REGEX.findall(segment)
         if len(pieces) == 1:
-            return self._encode_piece(pieces[0])
-        return tuple(chain.from_iterable(map(self._encode_piece, pieces)))
+            return self._piece_cache[pieces[0]]
+        return tuple(self._piece_cache.ids(pieces))
 
     def _encode_ordinary(self, text: str) -> list[int]:
         """Ids of text that holds no special token.
@@ -175,37 +191,12 @@ class Tokenizer:
         if _SPACE_AFTER_WHITESPACE.search(text) is None:
             parts = text.split(" ")
             ids = list(self._encode_segment(parts[0]))
-            ids += self._lookup(self._spaced_cache, parts[1:], self._encode_spaced)
+            ids += self._spaced_cache.ids(islice(parts, 1, None))
             return ids
-        return self._lookup(self._segment_cache, _SEGMENT.findall(text), self._encode_segment)
+        return self._segment_cache.ids(_SEGMENT.findall(text))
 
     def _encode_spaced(self, part: str) -> tuple[int, ...]:
         return self._encode_segment(" " + part)
-
-    @staticmethod
-    def _lookup(
-        cache: dict[str, tuple[int, ...]], keys: list[str], encode: Callable[[str], tuple[int, ...]]
-    ) -> list[int]:
-        """The concatenated ids of ``keys``, encoding (and caching) only those not in ``cache``.
-
-        The lookups run in C (``map`` over the keys); a missing key stops them, and only then are the
-        missing keys found and encoded. Long keys are cached only for this call and the cache is
-        emptied when full, so its memory stays bounded.
-        """
-        try:
-            return list(chain.from_iterable(map(cache.__getitem__, keys)))
-        except KeyError:
-            pass
-        missing = set(keys).difference(cache)
-        for key in missing:
-            cache[key] = encode(key)
-        ids = list(chain.from_iterable(map(cache.__getitem__, keys)))
-        for key in missing:
-            if len(key) > _MAX_CACHED_CHARS:
-                del cache[key]
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        return ids
 
     def encode(self, text: str) -> list[int]:
         """The ids of ``text``; special tokens map to their own id and are never split."""
