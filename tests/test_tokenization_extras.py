@@ -102,3 +102,11 @@ def test_chunks_never_cut_inside_an_overlapping_special_token(tmp_path):
     assert len(boundaries) > 30
     assert all(text[b - 2 : b] != "<|" for b in boundaries[1:-1])
     assert count_pretokens_in_file(path, specials, num_workers=2, chunks_per_worker=32) == expected
+
+
+def test_encode_iterable_on_text_without_cut_points(small):
+    # CJK text has no spaces: nothing can be emitted early, but the result is still exact.
+    _, tok = small
+    text = "从前有座山山里有座庙" * 20_000
+    chunks = (text[i : i + 100] for i in range(0, len(text), 100))
+    assert list(tok.encode_iterable(chunks)) == tok.encode(text)

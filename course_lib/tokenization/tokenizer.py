@@ -152,7 +152,7 @@ class Tokenizer:
             # The rank of every adjacent pair, found in C: ranks.get(pair, _NO_MERGE), then the min.
             found = list(map(lookup, zip(ids, ids[1:]), repeat(_NO_MERGE)))
             best = min(found)
-            rank, left, right, merged_id = best
+            _, left, right, merged_id = best
             if merged_id < 0:
                 break
             if found.count(best) == 1:  # the common case: the pair occurs once
@@ -222,12 +222,13 @@ class Tokenizer:
         """
         parts: list[str] = []
         size = 0
+        flush_at = _FLUSH_CHARS
         for chunk in iterable:
             if not isinstance(chunk, str):
                 raise TypeError(f"encode_iterable expects strings, got {type(chunk).__name__}")
             parts.append(chunk)
             size += len(chunk)
-            if size < _FLUSH_CHARS:
+            if size < flush_at:
                 continue
             text = "".join(parts)
             cut = self._safe_cut(text)
@@ -235,6 +236,8 @@ class Tokenizer:
                 yield from self.encode(text[:cut])
                 text = text[cut:]
             parts, size = [text], len(text)
+            # Without a place to cut, wait for twice as much text before looking again (no quadratic rescans).
+            flush_at = _FLUSH_CHARS if cut else 2 * size
         yield from self.encode("".join(parts))
 
     def _safe_cut(self, text: str) -> int:
