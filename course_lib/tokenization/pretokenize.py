@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -247,8 +248,9 @@ def count_pretokens_in_file(
     # passes in the workers do not write to (and so copy) every page they inherit.
     gc.freeze()
     try:
-        with _pool_context().Pool(min(workers, len(jobs))) as pool:
-            return _sum_counts(pool.imap_unordered(_count_chunk, jobs))
+        # A worker that dies (killed, out of memory) raises BrokenProcessPool here instead of hanging.
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_pool_context()) as pool:
+            return _sum_counts(pool.map(_count_chunk, jobs))
     finally:
         gc.unfreeze()
 

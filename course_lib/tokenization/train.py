@@ -128,7 +128,10 @@ def train_bpe(
             corpus runs out of pairs).
         special_tokens: strings never split and never merged across (e.g. ``["<|endoftext|>"]``);
             they get the last ids.
-        num_workers: processes for pre-tokenization; ``None`` uses every core, ``1`` none.
+        num_workers: processes for pre-tokenization; ``None`` uses every core, ``1`` none. They are
+            forked where that is safe (Linux, one thread) and started from a fork server otherwise
+            (Jupyter, macOS): there, as always with multiprocessing, a script must call
+            ``train_bpe`` under ``if __name__ == "__main__":``.
 
     Returns:
         ``(vocab, merges)``: ``vocab`` maps id -> token bytes; ``merges`` lists the merged pairs in
