@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -110,3 +112,16 @@ def test_encode_iterable_on_text_without_cut_points(small):
     text = "从前有座山山里有座庙" * 20_000
     chunks = (text[i : i + 100] for i in range(0, len(text), 100))
     assert list(tok.encode_iterable(chunks)) == tok.encode(text)
+
+
+def _die(args):
+    os._exit(3)
+
+
+def test_a_dead_worker_raises_instead_of_hanging(small, monkeypatch):
+    import course_lib.tokenization.pretokenize as pretokenize_module
+
+    path, _ = small
+    monkeypatch.setattr(pretokenize_module, "_count_chunk", _die)
+    with pytest.raises(BrokenProcessPool):
+        count_pretokens_in_file(path, [SPECIAL], num_workers=2)

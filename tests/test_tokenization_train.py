@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.tokenization import count_pretokens, pretokenize, train_bpe
+from course_lib.tokenization import count_pretokens, split_pretokens, train_bpe
 from course_lib.tokenization.pretokenize import count_pretokens_in_file, find_chunk_boundaries
 from tests.tokenization_helpers import SPECIAL, reference_train_bpe, synthetic_corpus, write_corpus
 
@@ -60,8 +60,8 @@ def test_result_is_independent_of_workers_and_chunking(tmp_path):
     assert all(data[b:].startswith(SPECIAL.encode()) for b in boundaries[1:-1])
 
 
-def test_pretokenize_follows_gpt2():
-    assert pretokenize("Hello, world!<|endoftext|>  Hi it's", [SPECIAL]) == [
+def test_split_pretokens_follows_gpt2():
+    assert split_pretokens("Hello, world!<|endoftext|>  Hi it's", [SPECIAL]) == [
         "Hello", ",", " world", "!", SPECIAL, " ", " Hi", " it", "'s",
     ]
 

@@ -8,7 +8,7 @@
 """
 
 from course_lib.tokenization.files import bytes_to_unicode
-from course_lib.tokenization.pretokenize import GPT2_PATTERN, count_pretokens, pretokenize
+from course_lib.tokenization.pretokenize import GPT2_PATTERN, count_pretokens, split_pretokens
 from course_lib.tokenization.tokenizer import Tokenizer
 from course_lib.tokenization.train import train_bpe, train_bpe_from_counts
 
@@ -17,7 +17,7 @@ __all__ = [
     "Tokenizer",
     "bytes_to_unicode",
     "count_pretokens",
-    "pretokenize",
+    "split_pretokens",
     "train_bpe",
     "train_bpe_from_counts",
 ]

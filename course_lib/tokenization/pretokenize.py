@@ -28,7 +28,7 @@ __all__ = [
     "check_special_tokens",
     "special_token_regex",
     "split_on_special_tokens",
-    "pretokenize",
+    "split_pretokens",
     "count_pretokens",
     "find_chunk_boundaries",
     "count_pretokens_in_file",
@@ -94,10 +94,10 @@ def split_on_special_tokens(text: str, special_regex: regex.Pattern[str] | None)
         yield text[start:], False
 
 
-def pretokenize(text: str, special_tokens: Sequence[str] | None = None) -> list[str]:
+def split_pretokens(text: str, special_tokens: Sequence[str] | None = None) -> list[str]:
     """Cut ``text`` into pre-tokens: GPT-2's regex pieces, with special tokens kept whole.
 
-    >>> pretokenize("Hello, world!<|endoftext|>  Hi", ["<|endoftext|>"])
+    >>> split_pretokens("Hello, world!<|endoftext|>  Hi", ["<|endoftext|>"])
     ['Hello', ',', ' world', '!', '<|endoftext|>', ' ', ' Hi']
     """
     pieces: list[str] = []
