@@ -152,11 +152,17 @@ def flop_counter(display: bool = False) -> torch.utils.flop_counter.FlopCounterM
     """
     from torch.utils import flop_counter as fc
 
+    def forward(q: Any, k: Any, v: Any, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+        return fc.sdpa_flop_count(q, k, v)
+
+    def backward(grad_out: Any, q: Any, k: Any, v: Any, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+        return fc.sdpa_backward_flop_count(grad_out, q, k, v)
+
     aten = torch.ops.aten
     mapping: dict[Any, Callable[..., int]] = {}
     for name, formula in (
-        ("_scaled_dot_product_flash_attention_for_cpu", fc.sdpa_flop),
-        ("_scaled_dot_product_flash_attention_for_cpu_backward", fc.sdpa_backward_flop),
+        ("_scaled_dot_product_flash_attention_for_cpu", forward),
+        ("_scaled_dot_product_flash_attention_for_cpu_backward", backward),
     ):
         if hasattr(aten, name):
             mapping[getattr(aten, name)] = formula
@@ -199,23 +205,27 @@ def activation_bytes(config: ModelConfig, batch: int, seq: int, bytes_per_elemen
     """Bytes autograd keeps for the backward pass of ``TransformerLM`` plus a cross-entropy loss.
 
     Counted per token, from what each operation saves in the course model (dense feed-forward,
-    fused attention, no activation checkpointing):
+    PyTorch's fused attention, no activation checkpointing):
 
-    * each RMSNorm: its input, its normalised input, its output (``3 d``) and ``1/rms`` (1);
-    * attention: the rotated q and k, v, the attention output and its (batch, seq, d) copy
-      (``3 d + 2 kv_dim``) and the kernel's log-sum-exp in fp32 (``num_heads``);
-    * SwiGLU: the gate and up outputs, silu(gate) and their product (``4 d_ff``);
-    * the logits' log-softmax (``vocab``).
+    * the embedding output (``d``) and the token ids (8 bytes);
+    * per layer: the two residual-stream tensors the block creates (``2 d``); each RMSNorm's ``1/rms``,
+      normalised input and output (``2 (2 d + 1)``); the rotated q and k, v, and the attention
+      output (``2 d + 2 kv_dim``) plus the kernel's fp32 log-sum-exp (``num_heads``); SwiGLU's gate
+      and up outputs, silu(gate) and their product (``4 d_ff``);
+    * the final RMSNorm (``2 d + 1``) and the log-softmax of the logits (``vocab``).
+
+    Exact in fp32 for the PyTorch this course pins (``tests/test_accounting.py`` measures it); the
+    lesson is the shape of the formula: linear in batch, sequence and layers, dominated by ``d_ff``
+    and ``vocab`` terms at small ``d``, and by the ``seq^2`` scores when attention is not fused.
     """
     if config.is_moe:
         raise ValueError("activation_bytes models the dense feed-forward only")
     c = config
     d, kv = c.d_model, c.kv_heads * c.head_dim
-    norm = 3 * d + 1
-    per_layer = 2 * norm + (3 * d + 2 * kv) + 4 * c.d_ff
-    per_token = c.num_layers * per_layer + norm + c.vocab_size
-    lse = c.num_layers * c.num_heads * 4  # log-sum-exp is fp32 whatever the activations' dtype
-    return batch * seq * (per_token * bytes_per_element + lse)
+    per_layer = 2 * d + 2 * (2 * d + 1) + (2 * d + 2 * kv) + 4 * c.d_ff
+    elements = d + c.num_layers * per_layer + (2 * d + 1) + c.vocab_size
+    fixed = 8 + c.num_layers * c.num_heads * 4  # int64 ids, fp32 log-sum-exp
+    return batch * seq * (elements * bytes_per_element + fixed)
 
 
 def training_memory(
