@@ -347,7 +347,7 @@ def mfu(flops: float, seconds: float, peak_flops_per_s: float) -> float:
 class PublishedModel:
     """Shape hyperparameters of a published decoder-only model (from its paper or released config).
 
-    ``ffn`` is ``"swiglu"`` (3 matrices) or ``"gelu"`` (2 matrices). MoE models give ``num_experts``
+    ``ffn`` is ``"swiglu"`` or ``"geglu"`` (3 matrices) or ``"gelu"`` (2 matrices). MoE models give ``num_experts``
     and ``top_k``; MLA models give ``kv_rank`` and ``rope_dim``.
     """
 
@@ -386,7 +386,7 @@ class PublishedModel:
         if self.kv_rank:
             raise ValueError(f"{self.name}: parameters() does not model MLA projections")
         attention = self.d_model * self.head_dim * (2 * self.num_heads + 2 * self.num_kv_heads)
-        matrices = 3 if self.ffn == "swiglu" else 2
+        matrices = 2 if self.ffn == "gelu" else 3
         experts = (self.top_k if active else self.num_experts) if self.num_experts else 1
         ffn = experts * matrices * self.d_model * self.d_ff + self.num_experts * self.d_model
         embeddings = self.vocab_size * self.d_model * (1 if self.tied_embeddings else 2)
@@ -410,8 +410,8 @@ PUBLISHED_MODELS: list[PublishedModel] = [
                    source="Jiang et al. 2024, Table 1"),
     PublishedModel("Falcon-7B", 4544, 32, 71, 1, 64, 18176, 65024, "gelu", True,
                    source="tiiuae/falcon-7b config.json"),
-    PublishedModel("Gemma-7B", 3072, 28, 16, 16, 256, 24576, 256000, "swiglu", True,
-                   source="Gemma Team 2024, Table 1 (GeGLU, 3 matrices)"),
+    PublishedModel("Gemma-7B", 3072, 28, 16, 16, 256, 24576, 256000, "geglu", True,
+                   source="Gemma Team 2024, Table 1; google/gemma-7b config.json"),
     PublishedModel("Qwen2-7B", 3584, 28, 28, 4, 128, 18944, 152064,
                    source="Yang et al. 2024, Table 1; Qwen/Qwen2-7B config.json"),
     PublishedModel("DeepSeek-V2", 5120, 60, 128, 128, 128, 1536, 102400, num_experts=160, top_k=6,
