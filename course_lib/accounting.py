@@ -40,6 +40,7 @@ __all__ = [
     "mla_cache_bytes_per_token",
     "GPU",
     "GPUS",
+    "gpu_spec",
     "training_days",
     "mfu",
     "PublishedModel",
@@ -323,6 +324,14 @@ GPUS: dict[str, GPU] = {
         "NVIDIA H200 Tensor Core GPU datasheet (2024), SXM, dense",
     ),
 }
+
+
+def gpu_spec(device_name: str) -> GPU | None:
+    """The datasheet entry matching a CUDA device name (e.g. ``"NVIDIA H100 80GB HBM3"``), if any."""
+    for key, gpu in GPUS.items():
+        if key.split("-")[0].lower() in device_name.lower():
+            return gpu
+    return None
 
 
 def training_days(num_parameters: float, tokens: float, num_gpus: int, peak_flops_per_gpu: float, mfu: float) -> float:
