@@ -77,6 +77,12 @@ def test_seeds_and_splits_give_different_disjoint_streams() -> None:
     assert not train & other_seed
 
 
+def test_smaller_corpus_is_a_prefix_of_a_larger_one() -> None:
+    small = embedded_corpus("validation", 0.1, seed=2).read_bytes()
+    large = embedded_corpus("validation", 0.3, seed=2).read_bytes()
+    assert len(large) > 2 * len(small) and large.startswith(small)
+
+
 def test_second_call_reuses_the_cached_file(monkeypatch: pytest.MonkeyPatch) -> None:
     path = embedded_corpus("train", 0.1)
     stamp = path.stat().st_mtime_ns

@@ -44,7 +44,11 @@ def embedded_corpus(
     ``"<|endoftext|>"`` and a newline, and nothing else. It holds whole stories and at least
     ``megabytes * 1_000_000`` bytes (at most one story more). The same arguments give a
     byte-identical file on every machine; ``train`` and ``validation`` come from different seeded
-    streams, so they share no story in practice. Generation runs at a few MB/s, once.
+    streams, so they share no story in practice, and a smaller file is a prefix of a larger one with
+    the same split and seed. Generation runs at several MB/s (20 MB in a few seconds), once: the
+    file is written under a temporary name and renamed, so concurrent callers never see half a file.
+    Raises ``ValueError`` for an unknown split or a size that is not positive and finite,
+    ``TypeError`` for a seed that is not an int or a size that is not a number.
     """
     _check_split(split)
     if isinstance(seed, bool) or not isinstance(seed, int):

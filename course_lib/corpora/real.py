@@ -17,15 +17,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
-import shutil
 import tarfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Literal
+
+from tqdm.auto import tqdm
 
 from course_lib.corpora.embedded import SPLITS
 from course_lib.corpora.textfile import EOT, split_stream, write_documents
@@ -61,7 +63,8 @@ def real_corpus(
 
     ``source`` is where it comes from: ``None`` (the public URL in ``CORPUS_URLS``), another
     ``http(s)://`` URL, or a local file or folder (see the module docstring for the formats). The
-    normalised file is written once and reused; a local source is cached under a name derived from
+    normalised file is written once and reused (a download goes to ``corpora/downloads`` first and is
+    deleted once normalised); a local source is cached under a name derived from
     its path, size and modification time, so an edited file is read again. Text is decoded as UTF-8,
     undecodable bytes replaced by U+FFFD. Raises ``CorpusDownloadError`` when the download fails
     (the message points to ``embedded_corpus()`` and to ``source=``), ``FileNotFoundError`` for a
@@ -96,10 +99,11 @@ def real_corpus(
 
 
 def _normalise(source: Path, path: Path) -> None:
-    count, _ = write_documents(path, read_documents(source))
-    if count == 0:
-        path.unlink()
+    documents = read_documents(source)
+    first = next(documents, None)
+    if first is None:
         raise ValueError(f"{source} holds no documents")
+    write_documents(path, itertools.chain([first], documents))
 
 
 def read_documents(source: str | os.PathLike[str]) -> Iterator[str]:
@@ -209,7 +213,11 @@ def _download(url: str, folder: Path, name: str, split: str, timeout: float) -> 
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "llm-course (course_lib.corpora)"})
         with urllib.request.urlopen(request, timeout=timeout) as response, partial.open("wb") as out:
-            shutil.copyfileobj(response, out, length=1 << 20)
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=f"{name} {split}", leave=False) as bar:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    bar.update(len(chunk))
     except (urllib.error.URLError, OSError, ValueError) as e:
         partial.unlink(missing_ok=True)
         reason = getattr(e, "reason", None) or e

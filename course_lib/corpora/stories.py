@@ -1,16 +1,21 @@
 """A seeded generator of simple children's stories in the style of TinyStories.
 
-Each story has a hero (a child or an animal, with a name and consistent pronouns), often a friend
-and a parent, a treasured object, a home place and a favourite pastime, and follows one of several
-plot templates (a lost object, a broken thing fixed, a trip, a new friend, a rainy day, learning to
-share, a scary noise, helping at home, a garden, baking, a race, a birthday, an animal in trouble).
-Templates hold slots such as ``{He}``, ``{a_toy}`` or ``{hobby_ed}``; story-wide slots are fixed when
-the story starts (so the same name, pronoun and object recur), other slots draw a fresh word from the
-lists in ``course_lib.corpora.words``, early entries more often than late ones (a Zipf-like skew).
+Each story has a hero (a child or an animal, with a name and consistent pronouns), a friend, a
+parent, a treasured object, a home and a favourite pastime, and follows one of twenty plot
+templates (a lost object, a broken toy, a trip, a new friend, a rainy day, learning to share, a
+scary noise, helping at home, a garden, baking, a race, a birthday present, an animal in trouble, a
+picnic, getting lost, a school show, a snowy day, a wish, a new pet, a treasure hunt), sometimes
+followed by a second adventure with the same characters. Short scenes (dialogue, what the hero
+sees and hears) are inserted between the plot's beats, so lengths vary from 80 to 400 words.
+
+Templates hold slots such as ``{He}``, ``{a_toy}`` or ``{hobby_ed}``. Story-wide slots are fixed
+when the story starts (so names, pronouns and objects recur); the others draw a fresh word from the
+lists in ``course_lib.corpora.words``, early entries more often than late ones (a Zipf-like skew),
+and are inflected there (articles, plurals, past tense, -ing, comparatives).
 
 Everything is driven by one ``random.Random`` through ``Random.random()`` only, whose sequence is
-the same on every platform and Python version, and by explicit ordered tuples: the same seed gives
-the same stories everywhere.
+the same on every platform and Python version, by IEEE arithmetic without ``pow``, and by explicit
+ordered tuples: the same seed gives the same stories everywhere.
 """
 
 from __future__ import annotations
@@ -209,6 +214,7 @@ _SLOTS: dict[str, Slot] = {
     "plant": lambda r, c: _pick(r, W.PLANTS),
     "a_plant": lambda r, c: W.article(_pick(r, W.PLANTS)),
     "nature_adj": lambda r, c: _pick(r, _NATURE_LOOKS),
+    "voice_adj": lambda r, c: _pick(r, ("soft", "strong", "sweet", "loud", "bright", "gentle", "steady", "high", "warm", "happy")),
     "cake_adj": lambda r, c: _pick(r, ("flat", "lopsided", "burnt", "crooked", "squishy", "messy", "wobbly", "small", "dry")),
 }
 
@@ -558,7 +564,7 @@ _PLOTS: tuple[tuple[tuple[str, ...], ...], ...] = (
         ("On the day of the show, {H} felt {bad}. {His} knees were shaking.",
          "When {he} saw all the people, {H} wanted to hide."),
         ("{F} squeezed {his} hand. \"You can do it,\" {fhe} whispered.", "{P} waved from the front row and smiled."),
-        ("{H} took a deep breath and began. {His} voice was {adj} and clear.", "{H} stepped on the stage and did {his} best."),
+        ("{H} took a deep breath and began. {His} voice was {voice_adj} and clear.", "{H} stepped on the stage and did {his} best."),
         ("Everyone clapped and cheered!", "When {he} finished, the crowd clapped and shouted, \"Bravo!\""),
         ("{H} learned that being brave means doing something even when you feel scared.",
          "{H} was so proud. {He} could not stop smiling."),

@@ -71,6 +71,7 @@ def write_documents(path: Path, documents: Iterable[str]) -> tuple[int, int]:
                     f.write("".join(batch))
                     batch.clear()
             f.write("".join(batch))
+        os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); a corpus is ordinary data
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
