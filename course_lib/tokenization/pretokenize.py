@@ -9,6 +9,7 @@ processes for a file (:func:`count_pretokens_in_file`); encoding looks them up i
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -219,8 +220,14 @@ def count_pretokens_in_file(
     jobs = [(str(path), a, b, tokens) for a, b in zip(boundaries[:-1], boundaries[1:])]
     if workers == 1 or len(jobs) == 1:
         return _sum_counts(map(_count_chunk, jobs))
-    with _pool_context().Pool(min(workers, len(jobs))) as pool:
-        return _sum_counts(pool.imap_unordered(_count_chunk, jobs))
+    # Objects that exist before the fork are frozen out of the garbage collector's reach, so its
+    # passes in the workers do not write to (and so copy) every page they inherit.
+    gc.freeze()
+    try:
+        with _pool_context().Pool(min(workers, len(jobs))) as pool:
+            return _sum_counts(pool.imap_unordered(_count_chunk, jobs))
+    finally:
+        gc.unfreeze()
 
 
 def _sum_counts(counters: Iterable[Counter[str]]) -> Counter[str]:
