@@ -68,7 +68,7 @@ def test_gradient_clipping(optim, max_norm):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.grade(part="data and checkpoints", points=3)
+@pytest.mark.grade(part="data_checkpoints", points=3)
 def test_get_batch(data, tmp_path):
     path = tmp_path / "ids.bin"
     np.arange(200, dtype=np.uint16).tofile(path)
@@ -87,7 +87,7 @@ def test_get_batch(data, tmp_path):
     assert seen == set(range(8)), f"start positions drawn: {sorted(seen)}; expected every one of 0..7"
 
 
-@pytest.mark.grade(part="data and checkpoints", points=3)
+@pytest.mark.grade(part="data_checkpoints", points=3)
 def test_checkpoint_resumes_exactly(serialization, optim):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
