@@ -178,6 +178,7 @@ def test_resume_is_bit_exact(tmp_path):
         assert torch.equal(a, b)
 
 
+@pytest.mark.slow
 def test_train_learns_and_logs(tmp_path):
     tokens = _tokens()
     model = _tiny_model()
