@@ -13,7 +13,6 @@ but, being memory-bound, can take far more than a few percent of the time.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass

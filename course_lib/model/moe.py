@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.model.layers import Linear, SwiGLU
+from course_lib.model.layers import SwiGLU
 
 __all__ = ["Routing", "TopKRouter", "MoEFeedForward", "load_balancing_loss", "expert_capacity"]
 
