@@ -13,7 +13,6 @@ but, being memory-bound, can take far more than a few percent of the time.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ __all__ = [
     "mla_cache_bytes_per_token",
     "GPU",
     "GPUS",
+    "gpu_spec",
     "training_days",
     "mfu",
     "PublishedModel",
@@ -152,11 +152,17 @@ def flop_counter(display: bool = False) -> torch.utils.flop_counter.FlopCounterM
     """
     from torch.utils import flop_counter as fc
 
+    def forward(q: Any, k: Any, v: Any, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+        return fc.sdpa_flop_count(q, k, v)
+
+    def backward(grad_out: Any, q: Any, k: Any, v: Any, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+        return fc.sdpa_backward_flop_count(grad_out, q, k, v)
+
     aten = torch.ops.aten
     mapping: dict[Any, Callable[..., int]] = {}
     for name, formula in (
-        ("_scaled_dot_product_flash_attention_for_cpu", fc.sdpa_flop),
-        ("_scaled_dot_product_flash_attention_for_cpu_backward", fc.sdpa_backward_flop),
+        ("_scaled_dot_product_flash_attention_for_cpu", forward),
+        ("_scaled_dot_product_flash_attention_for_cpu_backward", backward),
     ):
         if hasattr(aten, name):
             mapping[getattr(aten, name)] = formula
@@ -199,23 +205,27 @@ def activation_bytes(config: ModelConfig, batch: int, seq: int, bytes_per_elemen
     """Bytes autograd keeps for the backward pass of ``TransformerLM`` plus a cross-entropy loss.
 
     Counted per token, from what each operation saves in the course model (dense feed-forward,
-    fused attention, no activation checkpointing):
+    PyTorch's fused attention, no activation checkpointing):
 
-    * each RMSNorm: its input, its normalised input, its output (``3 d``) and ``1/rms`` (1);
-    * attention: the rotated q and k, v, the attention output and its (batch, seq, d) copy
-      (``3 d + 2 kv_dim``) and the kernel's log-sum-exp in fp32 (``num_heads``);
-    * SwiGLU: the gate and up outputs, silu(gate) and their product (``4 d_ff``);
-    * the logits' log-softmax (``vocab``).
+    * the embedding output (``d``) and the token ids (8 bytes);
+    * per layer: the two residual-stream tensors the block creates (``2 d``); each RMSNorm's ``1/rms``,
+      normalised input and output (``2 (2 d + 1)``); the rotated q and k, v, and the attention
+      output (``2 d + 2 kv_dim``) plus the kernel's fp32 log-sum-exp (``num_heads``); SwiGLU's gate
+      and up outputs, silu(gate) and their product (``4 d_ff``);
+    * the final RMSNorm (``2 d + 1``) and the log-softmax of the logits (``vocab``).
+
+    Exact in fp32 for the PyTorch this course pins (``tests/test_accounting.py`` measures it); the
+    lesson is the shape of the formula: linear in batch, sequence and layers, dominated by ``d_ff``
+    and ``vocab`` terms at small ``d``, and by the ``seq^2`` scores when attention is not fused.
     """
     if config.is_moe:
         raise ValueError("activation_bytes models the dense feed-forward only")
     c = config
     d, kv = c.d_model, c.kv_heads * c.head_dim
-    norm = 3 * d + 1
-    per_layer = 2 * norm + (3 * d + 2 * kv) + 4 * c.d_ff
-    per_token = c.num_layers * per_layer + norm + c.vocab_size
-    lse = c.num_layers * c.num_heads * 4  # log-sum-exp is fp32 whatever the activations' dtype
-    return batch * seq * (per_token * bytes_per_element + lse)
+    per_layer = 2 * d + 2 * (2 * d + 1) + (2 * d + 2 * kv) + 4 * c.d_ff
+    elements = d + c.num_layers * per_layer + (2 * d + 1) + c.vocab_size
+    fixed = 8 + c.num_layers * c.num_heads * 4  # int64 ids, fp32 log-sum-exp
+    return batch * seq * (elements * bytes_per_element + fixed)
 
 
 def training_memory(
@@ -315,6 +325,14 @@ GPUS: dict[str, GPU] = {
 }
 
 
+def gpu_spec(device_name: str) -> GPU | None:
+    """The datasheet entry matching a CUDA device name (e.g. ``"NVIDIA H100 80GB HBM3"``), if any."""
+    for key, gpu in GPUS.items():
+        if key.split("-")[0].lower() in device_name.lower():
+            return gpu
+    return None
+
+
 def training_days(num_parameters: float, tokens: float, num_gpus: int, peak_flops_per_gpu: float, mfu: float) -> float:
     """Days to train with ``6 N D`` FLOPs on ``num_gpus`` GPUs running at ``mfu`` of their peak."""
     if not 0 < mfu <= 1:
@@ -337,7 +355,7 @@ def mfu(flops: float, seconds: float, peak_flops_per_s: float) -> float:
 class PublishedModel:
     """Shape hyperparameters of a published decoder-only model (from its paper or released config).
 
-    ``ffn`` is ``"swiglu"`` (3 matrices) or ``"gelu"`` (2 matrices). MoE models give ``num_experts``
+    ``ffn`` is ``"swiglu"`` or ``"geglu"`` (3 matrices) or ``"gelu"`` (2 matrices). MoE models give ``num_experts``
     and ``top_k``; MLA models give ``kv_rank`` and ``rope_dim``.
     """
 
@@ -376,7 +394,7 @@ class PublishedModel:
         if self.kv_rank:
             raise ValueError(f"{self.name}: parameters() does not model MLA projections")
         attention = self.d_model * self.head_dim * (2 * self.num_heads + 2 * self.num_kv_heads)
-        matrices = 3 if self.ffn == "swiglu" else 2
+        matrices = 2 if self.ffn == "gelu" else 3
         experts = (self.top_k if active else self.num_experts) if self.num_experts else 1
         ffn = experts * matrices * self.d_model * self.d_ff + self.num_experts * self.d_model
         embeddings = self.vocab_size * self.d_model * (1 if self.tied_embeddings else 2)
@@ -400,8 +418,8 @@ PUBLISHED_MODELS: list[PublishedModel] = [
                    source="Jiang et al. 2024, Table 1"),
     PublishedModel("Falcon-7B", 4544, 32, 71, 1, 64, 18176, 65024, "gelu", True,
                    source="tiiuae/falcon-7b config.json"),
-    PublishedModel("Gemma-7B", 3072, 28, 16, 16, 256, 24576, 256000, "swiglu", True,
-                   source="Gemma Team 2024, Table 1 (GeGLU, 3 matrices)"),
+    PublishedModel("Gemma-7B", 3072, 28, 16, 16, 256, 24576, 256000, "geglu", True,
+                   source="Gemma Team 2024, Table 1; google/gemma-7b config.json"),
     PublishedModel("Qwen2-7B", 3584, 28, 28, 4, 128, 18944, 152064,
                    source="Yang et al. 2024, Table 1; Qwen/Qwen2-7B config.json"),
     PublishedModel("DeepSeek-V2", 5120, 60, 128, 128, 128, 1536, 102400, num_experts=160, top_k=6,

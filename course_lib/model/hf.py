@@ -29,8 +29,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
-import torch
-
 from course_lib.model.config import ModelConfig
 from course_lib.model.transformer import TransformerLM
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.model.layers import Linear, SwiGLU
+from course_lib.model.layers import SwiGLU
 
 __all__ = ["Routing", "TopKRouter", "MoEFeedForward", "load_balancing_loss", "expert_capacity"]
 
@@ -68,7 +68,8 @@ class TopKRouter(nn.Module):
     def forward(self, x: torch.Tensor) -> Routing:
         if x.ndim != 2:
             raise ValueError(f"expected x of shape (tokens, d_model), got {tuple(x.shape)}")
-        logits = F.linear(x, self.weight).float()
+        logits = F.linear(x, self.weight)
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))  # route in >= fp32 precision
         top_logits, indices = logits.topk(self.top_k, dim=-1)
         weights = top_logits.softmax(dim=-1).to(x.dtype)
         probs = logits.softmax(dim=-1)

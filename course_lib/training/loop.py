@@ -58,6 +58,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.max_steps < 0 or self.batch_size < 1:
             raise ValueError(f"need max_steps >= 0 and batch_size >= 1, got {self.max_steps}, {self.batch_size}")
+        if not 0 <= self.warmup_steps <= (self.lr_decay_steps or self.max_steps):
+            raise ValueError(f"need 0 <= warmup_steps <= lr_decay_steps (or max_steps), got warmup_steps={self.warmup_steps}")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
