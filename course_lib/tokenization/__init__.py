@@ -1,0 +1,23 @@
+"""Byte-level BPE tokenization, as GPT-2 does it: pre-tokenize, train merges, encode and decode.
+
+- :mod:`~course_lib.tokenization.pretokenize`: GPT-2's regex, special tokens, parallel counting.
+- :mod:`~course_lib.tokenization.train`: :func:`train_bpe` (incremental pair counts, a heap).
+- :mod:`~course_lib.tokenization.tokenizer`: :class:`Tokenizer` (encode with a cache, decode).
+- :mod:`~course_lib.tokenization.files`: GPT-2 / HF ``vocab.json`` + ``merges.txt``.
+- :mod:`~course_lib.tokenization.interop`: the same merges as a tiktoken or HF tokenizer.
+"""
+
+from course_lib.tokenization.files import bytes_to_unicode
+from course_lib.tokenization.pretokenize import GPT2_PATTERN, count_pretokens, pretokenize
+from course_lib.tokenization.tokenizer import Tokenizer
+from course_lib.tokenization.train import train_bpe, train_bpe_from_counts
+
+__all__ = [
+    "GPT2_PATTERN",
+    "Tokenizer",
+    "bytes_to_unicode",
+    "count_pretokens",
+    "pretokenize",
+    "train_bpe",
+    "train_bpe_from_counts",
+]

@@ -1,0 +1,147 @@
+"""Training byte-level BPE: repeatedly merge the most frequent adjacent pair of tokens.
+
+The corpus is first reduced to its distinct pre-tokens and their counts (``pretokenize``), so the
+work per merge depends on the vocabulary of words, not on the corpus size. Each merge then touches
+only the words that contain the merged pair (an index from pair to words), updates the pair counts
+incrementally, and the next pair comes from a priority queue (a heap with lazy deletion: stale
+entries are skipped when popped) instead of a scan over every pair.
+
+Conventions (shared with the assignment and checked against it): ids 0-255 are the single bytes in
+byte order, merged tokens follow in merge order, special tokens come last; ties in pair count go to
+the lexicographically greater pair of byte strings.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from course_lib.tokenization.pretokenize import check_special_tokens, count_pretokens_in_file
+
+__all__ = ["train_bpe", "train_bpe_from_counts"]
+
+
+_DESCENDING_BYTE = [(256 - b).to_bytes(2, "big") for b in range(256)]
+_END_OF_TOKEN = (257).to_bytes(2, "big")
+
+
+def _descending_key(token: bytes) -> bytes:
+    """A key that sorts byte strings in reverse: ``a > b`` exactly when ``key(a) < key(b)``.
+
+    Each byte becomes two (``256 - b``, big-endian) and an end marker larger than them all follows,
+    so a prefix sorts after its extensions. The heap (a min-heap) then pops, among pairs with equal
+    counts, the lexicographically greatest pair first, comparing keys in C.
+    """
+    return b"".join(_DESCENDING_BYTE[b] for b in token) + _END_OF_TOKEN
+
+
+def train_bpe_from_counts(
+    word_counts: Mapping[bytes, int], num_merges: int
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
+    """Learn up to ``num_merges`` merges from pre-token counts (``{pre-token bytes: count}``).
+
+    Returns ``(vocab, merges)``: ids 0-255 the single bytes, then one id per merge in order (no
+    special tokens). Stops early when no adjacent pair is left.
+    """
+    if num_merges < 0:
+        raise ValueError(f"num_merges must be >= 0, got {num_merges}")
+    vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
+    merges: list[tuple[bytes, bytes]] = []
+
+    words: list[list[int]] = []
+    counts: list[int] = []
+    for word, count in word_counts.items():
+        if len(word) > 1 and count > 0:
+            words.append(list(word))
+            counts.append(count)
+
+    pair_counts: dict[tuple[int, int], int] = defaultdict(int)
+    pair_words: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for index, (symbols, count) in enumerate(zip(words, counts)):
+        for pair in zip(symbols, symbols[1:]):
+            pair_counts[pair] += count
+            pair_words[pair].add(index)
+
+    keys = [_descending_key(vocab[i]) for i in range(256)]
+    heap = [(-count, keys[a] + keys[b], a, b) for (a, b), count in pair_counts.items()]
+    heapq.heapify(heap)
+
+    while len(merges) < num_merges and heap:
+        neg_count, _, a, b = heapq.heappop(heap)
+        if pair_counts.get((a, b), 0) != -neg_count:
+            continue  # stale: this pair's count changed after the entry was pushed
+        new_id = len(vocab)
+        vocab[new_id] = vocab[a] + vocab[b]
+        keys.append(_descending_key(vocab[new_id]))
+        merges.append((vocab[a], vocab[b]))
+
+        # Net change of each pair's count over the words that hold (a, b). Pairs away from the
+        # merge cancel out (-count, then +count) and are left alone.
+        delta: dict[tuple[int, int], int] = defaultdict(int)
+        for index in pair_words.pop((a, b)):
+            symbols = words[index]
+            merged: list[int] = []
+            i, n = 0, len(symbols)
+            while i < n:
+                if i + 1 < n and symbols[i] == a and symbols[i + 1] == b:
+                    merged.append(new_id)
+                    i += 2
+                else:
+                    merged.append(symbols[i])
+                    i += 1
+            count = counts[index]
+            for pair in zip(symbols, symbols[1:]):
+                delta[pair] -= count
+            for pair in zip(merged, merged[1:]):
+                delta[pair] += count
+                if new_id in pair:
+                    pair_words[pair].add(index)
+            words[index] = merged
+        for pair, change in delta.items():
+            if change == 0:
+                continue
+            count = pair_counts[pair] + change
+            if count > 0:
+                pair_counts[pair] = count
+                heapq.heappush(heap, (-count, keys[pair[0]] + keys[pair[1]], pair[0], pair[1]))
+            else:
+                del pair_counts[pair]
+                pair_words.pop(pair, None)
+    return vocab, merges
+
+
+def train_bpe(
+    input_path: str | os.PathLike[str],
+    vocab_size: int,
+    special_tokens: Sequence[str] | None = None,
+    *,
+    num_workers: int | None = None,
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
+    """Train a byte-level BPE tokenizer on the UTF-8 text file ``input_path``.
+
+    Args:
+        input_path: the training text; documents may be separated by special tokens.
+        vocab_size: the final vocabulary size, counting the 256 bytes, the merges and the special
+            tokens (so ``vocab_size - 256 - len(special_tokens)`` merges are learned, fewer if the
+            corpus runs out of pairs).
+        special_tokens: strings never split and never merged across (e.g. ``["<|endoftext|>"]``);
+            they get the last ids.
+        num_workers: processes for pre-tokenization; ``None`` uses every core, ``1`` none.
+
+    Returns:
+        ``(vocab, merges)``: ``vocab`` maps id -> token bytes; ``merges`` lists the merged pairs in
+        creation order. Deterministic: ties in pair count go to the lexicographically greater pair.
+    """
+    tokens = check_special_tokens(special_tokens)
+    if not isinstance(vocab_size, int) or vocab_size < 256 + len(tokens):
+        raise ValueError(
+            f"vocab_size must be an int >= 256 + {len(tokens)} special token(s) = {256 + len(tokens)}, got {vocab_size!r}"
+        )
+    text_counts = count_pretokens_in_file(input_path, tokens, num_workers=num_workers)
+    word_counts = {word.encode("utf-8"): count for word, count in text_counts.items()}
+    vocab, merges = train_bpe_from_counts(word_counts, vocab_size - 256 - len(tokens))
+    for token in tokens:
+        vocab[len(vocab)] = token.encode("utf-8")
+    return vocab, merges

@@ -1,0 +1,143 @@
+"""Checkpoints that resume bit-exactly and load without executing pickled code.
+
+One file holds a dict of plain tensors and one JSON string, written with ``torch.save`` and read with
+``torch.load(weights_only=True)``, whose unpickler only accepts tensors and built-in containers
+(no arbitrary code). Contents:
+
+* ``model.<state-dict name>``: the model's parameters;
+* ``optim.<parameter name>.<key>``: the optimizer's per-parameter tensors (AdamW's moments);
+* ``rng.<name>``: states of ``torch.Generator`` objects (e.g. the batch sampler's);
+* the JSON ``metadata``: step, model config, the optimizer's hyperparameters and its non-tensor
+  state (AdamW's per-parameter step count), and any ``extra`` the caller adds.
+
+Restoring all of these makes the continued run take exactly the same steps as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from course_lib.model.config import ModelConfig
+from course_lib.model.transformer import TransformerLM
+
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "load_model"]
+
+FORMAT = "course-checkpoint-v1"
+
+
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` read besides the tensors it loaded in place."""
+
+    step: int
+    model_config: ModelConfig | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _param_names(model: nn.Module) -> dict[int, str]:
+    return {id(p): name for name, p in model.named_parameters()}
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    step: int = 0,
+    generators: dict[str, torch.Generator] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write model, optimizer, generator states and ``step`` to ``path`` (written atomically)."""
+    tensors: dict[str, torch.Tensor] = {f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    meta: dict[str, Any] = {"format": FORMAT, "step": int(step), "extra": extra or {}}
+    config = getattr(model, "config", None)
+    meta["model_config"] = config.to_dict() if isinstance(config, ModelConfig) else None
+    if optimizer is not None:
+        names = _param_names(model)
+        groups, scalar_state = [], {}
+        for group in optimizer.param_groups:
+            hyper = {k: v for k, v in group.items() if k != "params"}
+            groups.append({"hyper": hyper, "params": [names[id(p)] for p in group["params"]]})
+            for p in group["params"]:
+                for key, value in optimizer.state.get(p, {}).items():
+                    if isinstance(value, torch.Tensor):
+                        tensors[f"optim.{names[id(p)]}.{key}"] = value.detach().cpu().clone()
+                    else:
+                        scalar_state.setdefault(names[id(p)], {})[key] = value
+        meta["optimizer"] = {"type": type(optimizer).__name__, "groups": groups, "scalar_state": scalar_state}
+    for name, gen in (generators or {}).items():
+        tensors[f"rng.{name}"] = gen.get_state()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"metadata": json.dumps(meta), "tensors": tensors}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def _read(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(blob, dict) or "metadata" not in blob or "tensors" not in blob:
+        raise ValueError(f"{path} is not a course checkpoint")
+    meta = json.loads(blob["metadata"])
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
+    return meta, blob["tensors"]
+
+
+def load_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    generators: dict[str, torch.Generator] | None = None,
+) -> Checkpoint:
+    """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``,
+    ``generators``) in place; returns the step and metadata."""
+    meta, tensors = _read(path)
+    model_state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    model.load_state_dict(model_state, strict=True)
+    if optimizer is not None:
+        saved = meta.get("optimizer")
+        if saved is None:
+            raise ValueError(f"{path} holds no optimizer state")
+        if saved["type"] != type(optimizer).__name__ or len(saved["groups"]) != len(optimizer.param_groups):
+            raise ValueError(f"{path}: optimizer {saved['type']} with {len(saved['groups'])} groups does not match "
+                             f"{type(optimizer).__name__} with {len(optimizer.param_groups)}")  # fmt: skip
+        names = _param_names(model)
+        for group, saved_group in zip(optimizer.param_groups, saved["groups"], strict=True):
+            if [names[id(p)] for p in group["params"]] != saved_group["params"]:
+                raise ValueError(f"{path}: the optimizer's parameter groups differ from the saved ones")
+            for key, value in saved_group["hyper"].items():
+                group[key] = tuple(value) if key == "betas" else value
+            for p in group["params"]:
+                name = names[id(p)]
+                state = dict(saved["scalar_state"].get(name, {}))
+                prefix = f"optim.{name}."
+                for key, value in tensors.items():
+                    if key.startswith(prefix):
+                        state[key[len(prefix):]] = value.to(p.device)
+                if state:
+                    optimizer.state[p] = state
+    for name, gen in (generators or {}).items():
+        if f"rng.{name}" not in tensors:
+            raise ValueError(f"{path} holds no state for generator {name!r}")
+        gen.set_state(tensors[f"rng.{name}"])
+    config = meta.get("model_config")
+    return Checkpoint(int(meta["step"]), ModelConfig.from_dict(config) if config else None, meta.get("extra", {}))
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[TransformerLM, Checkpoint]:
+    """Build the ``TransformerLM`` a checkpoint describes and load its weights (no optimizer)."""
+    meta, _ = _read(path)
+    if not meta.get("model_config"):
+        raise ValueError(f"{path} does not record a model config")
+    model = TransformerLM.from_config(ModelConfig.from_dict(meta["model_config"]))
+    info = load_checkpoint(path, model)
+    return model.to(device), info
