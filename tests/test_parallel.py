@@ -11,6 +11,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from tests.parallel_helpers import batch, loss_of, make_model
 from course_lib.parallel import (
     CommCounter,
     DataParallel,
@@ -29,7 +30,7 @@ from course_lib.parallel import (
     top_k_routing,
 )
 
-STEPS, BATCH = 3, 8
+STEPS = 3
 
 
 # ---------------------------------------------------------------- collectives and the ring
@@ -69,42 +70,6 @@ def test_ring_all_reduce_and_reduce_scatter_all_gather_equal_all_reduce():
 
 
 # ---------------------------------------------------------------- models and data for DDP/ZeRO
-class TiedLM(nn.Module):
-    """Embedding and output head share one weight."""
-
-    def __init__(self, vocab: int = 11, d: int = 8) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(vocab, d)
-        self.mid = nn.Linear(d, d)
-        self.head = nn.Linear(d, vocab, bias=False)
-        self.head.weight = self.embed.weight
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.tanh(self.mid(self.embed(ids))))
-
-
-def make_model(kind: str) -> nn.Module:
-    torch.manual_seed(0)
-    if kind == "mlp":
-        model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 4))
-    else:
-        model = TiedLM()
-    return model.double()
-
-
-def batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(1000 + step)
-    if kind == "mlp":
-        return torch.randn(BATCH, 6, generator=g, dtype=torch.float64), torch.randint(0, 4, (BATCH,), generator=g)
-    ids = torch.randint(0, 11, (BATCH, 5), generator=g)
-    return ids, torch.roll(ids, -1, dims=1)
-
-
-def loss_of(model: nn.Module, kind: str, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    logits = model(x)
-    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-
-
 def local_batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
     x, y = batch(kind, step)
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -117,7 +82,7 @@ def reference_run(kind: str, optimizer: str) -> tuple[list[torch.Tensor], list[t
     opt = make_optimizer(optimizer, model.parameters())
     grads0: list[torch.Tensor] = []
     for step in range(STEPS):
-        loss_of(model, kind, *batch(kind, step)).backward()
+        loss_of(model, *batch(kind, step)).backward()
         if step == 0:
             grads0 = [p.grad.clone() for p in model.parameters()]
         opt.step()
@@ -149,7 +114,7 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 out[(kind, variant, "buckets")] = len(wrapped.buckets)
             opt = make_optimizer("adamw", model.parameters(), sharded=variant == "zero1")
             for step in range(STEPS):
-                loss_of(wrapped, kind, *local_batch(kind, step)).backward()
+                loss_of(wrapped, *local_batch(kind, step)).backward()
                 sync()
                 if step == 0:
                     out[(kind, variant, "grads0")] = [p.grad.clone() for p in model.parameters()]
@@ -180,7 +145,7 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
         # ZeRO-1: the ranks' shards of AdamW state add up to the unsharded optimizer's state.
         full = make_model(kind)
         opt = make_optimizer("adamw", full.parameters())
-        loss_of(full, kind, *batch(kind, 0)).backward()
+        loss_of(full, *batch(kind, 0)).backward()
         opt.step()
         shards = [r[(kind, "zero1", "state_bytes")] for r in results]
         assert sum(shards) == optimizer_state_bytes(opt)
@@ -219,7 +184,7 @@ def _zero_groups_worker() -> dict:
     opt = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for step in range(STEPS):
-        loss_of(dp, "mlp", *local_batch("mlp", step)).backward()
+        loss_of(dp, *local_batch("mlp", step)).backward()
         dp.finish_gradient_synchronization()
         opt.step()
         opt.zero_grad()
@@ -249,7 +214,7 @@ def test_sharded_optimizer_keeps_param_groups_lr_schedules_and_checkpoints():
     opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for step in range(STEPS):
-        loss_of(model, "mlp", *batch("mlp", step)).backward()
+        loss_of(model, *batch("mlp", step)).backward()
         opt.step()
         opt.zero_grad()
         schedule.step()

@@ -16,43 +16,10 @@ import torch.distributed as dist
 from torch import nn
 
 from course_lib.parallel import LaunchTimeout, launch
+from tests.parallel_helpers import batch, loss_of, make_model
 
-WORLD, STEPS, BATCH = 2, 3, 8
+WORLD, STEPS = 2, 3
 LAUNCH_TIMEOUT = 40.0  # the launcher's own limit: under the grader's 60 s per test, and pytest's markers
-
-
-class TiedLM(nn.Module):
-    """A tiny language model whose embedding and output head share one weight."""
-
-    def __init__(self, vocab: int = 11, d: int = 8) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(vocab, d)
-        self.mid = nn.Linear(d, d)
-        self.head = nn.Linear(d, vocab, bias=False)
-        self.head.weight = self.embed.weight
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.tanh(self.mid(self.embed(ids))))
-
-
-def make_model(kind: str) -> nn.Module:
-    torch.manual_seed(0)
-    if kind == "mlp":
-        return nn.Sequential(nn.Linear(6, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 4)).double()
-    return TiedLM().double()
-
-
-def batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(1000 + step)
-    if kind == "mlp":
-        return torch.randn(BATCH, 6, generator=g, dtype=torch.float64), torch.randint(0, 4, (BATCH,), generator=g)
-    ids = torch.randint(0, 11, (BATCH, 5), generator=g)
-    return ids, torch.roll(ids, -1, dims=1)
-
-
-def loss_of(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    logits = model(x)
-    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
 
 def make_optimizer(params: Any, optimizer_cls: Any = None) -> torch.optim.Optimizer:

@@ -7,13 +7,11 @@ import importlib
 import pytest
 import torch
 import torch.distributed as dist
+from tests.parallel_helpers import batch, loss_of, make_model
 from _a2_parallel_common import (
     STEPS,
     WORLD,
     assert_same,
-    batch,
-    loss_of,
-    make_model,
     make_optimizer,
     reference_run,
     run,
