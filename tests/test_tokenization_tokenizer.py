@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tracemalloc
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +10,14 @@ from hypothesis import strategies as st
 
 from course_lib.tokenization import Tokenizer, train_bpe
 from course_lib.tokenization.interop import to_hf, to_tiktoken
-from tests.tokenization_helpers import SPECIAL, UNSEEN_TEXTS, synthetic_corpus, write_corpus
+from tests.tokenization_helpers import (
+    SPECIAL,
+    STREAM_LINE,
+    UNSEEN_TEXTS,
+    encode_stream_peak_memory,
+    synthetic_corpus,
+    write_corpus,
+)
 
 tiktoken = pytest.importorskip("tiktoken")
 tokenizers = pytest.importorskip("tokenizers")
@@ -165,18 +171,7 @@ def test_encode_iterable_equals_encode_across_any_chunking(tok):
 
 
 def test_encode_iterable_memory_is_bounded(tok):
-    line = "Once upon a time, a little cat saw the moon and ran to the park with Lily.\n"
     total_lines = 60_000  # about 4.5 MB of text, never held at once
-
-    def lines():
-        for i in range(total_lines):
-            yield line if i % 50 else SPECIAL + line
-
-    tracemalloc.start()
-    try:
-        count = sum(1 for _ in tok.encode_iterable(lines()))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    count, peak = encode_stream_peak_memory(tok.encode_iterable, total_lines)
     assert count > total_lines * 10
-    assert peak < 4 * 2**20, f"encode_iterable peaked at {peak / 2**20:.1f} MiB for {len(line) * total_lines / 2**20:.1f} MiB of text"
+    assert peak < 4 * 2**20, f"encode_iterable peaked at {peak / 2**20:.1f} MiB for {len(STREAM_LINE) * total_lines / 2**20:.1f} MiB of text"

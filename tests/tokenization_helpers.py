@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import regex
@@ -102,3 +104,23 @@ def reference_train_bpe(text: str, vocab_size: int, special_tokens: list[str]) -
             new_words[tuple(out)] += count
         words = new_words
     return merges
+
+
+STREAM_LINE = "Once upon a time, a little cat saw the moon and ran to the park with Lily.\n"
+
+
+def encode_stream_peak_memory(encode_iterable: Callable[[Iterable[str]], Iterator[int]], total_lines: int) -> tuple[int, int]:
+    """Stream ``total_lines`` lines (every 50th led by a special token) through ``encode_iterable``,
+    produced lazily, and return (ids yielded, peak bytes traced by tracemalloc)."""
+
+    def lines() -> Iterator[str]:
+        for i in range(total_lines):
+            yield STREAM_LINE if i % 50 else SPECIAL + STREAM_LINE
+
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in encode_iterable(lines()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return count, peak

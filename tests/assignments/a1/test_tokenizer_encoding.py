@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-import tracemalloc
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tokenization_helpers import SPECIAL, UNSEEN_TEXTS, synthetic_corpus, write_corpus
+from tests.tokenization_helpers import (
+    SPECIAL,
+    STREAM_LINE,
+    UNSEEN_TEXTS,
+    encode_stream_peak_memory,
+    synthetic_corpus,
+    write_corpus,
+)
 
 MODULE = "a1_basics.tokenizer"
 tiktoken = pytest.importorskip("tiktoken")
@@ -127,18 +133,7 @@ def test_encode_iterable_equals_encode(student, tables):
 @pytest.mark.skipif(sys.implementation.name != "cpython", reason="tracemalloc measures memory on CPython only")
 def test_encode_iterable_memory_is_bounded(student, tables):
     tok = make(student, tables)
-    line = "Once upon a time, a little cat saw the moon and ran to the park with Lily.\n"
     total_lines = 20_000  # about 1.5 MB of text, produced lazily
-
-    def lines():
-        for i in range(total_lines):
-            yield line if i % 50 else SPECIAL + line
-
-    tracemalloc.start()
-    try:
-        count = sum(1 for _ in tok.encode_iterable(lines()))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    count, peak = encode_stream_peak_memory(tok.encode_iterable, total_lines)
     assert count > total_lines * 10
-    assert peak < 2**20 * 3 // 2, f"encode_iterable peaked at {peak / 2**20:.1f} MiB on {len(line) * total_lines / 2**20:.1f} MiB of text"
+    assert peak < 2**20 * 3 // 2, f"encode_iterable peaked at {peak / 2**20:.1f} MiB on {len(STREAM_LINE) * total_lines / 2**20:.1f} MiB of text"
