@@ -58,7 +58,7 @@ def _matmul_flops_per_s(n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), default=None, help="default: tiny on CPU, gpu on CUDA")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=30, help="timed steps of each, interleaved (default: %(default)s)")
     args = parser.parse_args()
     device = pick_device()
     size = args.size or ("gpu" if device.type == "cuda" else "tiny")
