@@ -38,7 +38,13 @@ class Counter:
 def test_committed_skeletons_are_in_sync_with_solutions() -> None:
     """The maintainers' check: run `course release` after editing solutions/ and commit the result."""
     problems = check(REPO)
-    assert not problems, "assignments/ is out of sync; run `course release`:\n" + "\n".join(map(str, problems))
+    assert not problems, (
+        "assignments/ is out of sync with solutions/:\n"
+        + "\n".join(map(str, problems))
+        + "\nMaintainers: run `course release` and commit the result."
+        "\nStudents: this check is expected to fail once you fill in your skeleton; it is for the"
+        " course's maintainers. Grade your work with `course grade aN` instead."
+    )
 
 
 def test_regions_become_todo_and_not_implemented() -> None:
