@@ -18,6 +18,7 @@ from typing import Any
 import regex
 
 from course_lib.tokenization.files import read_vocab_merges, write_vocab_merges
+from course_lib.tokenization.merge import merge_pair
 from course_lib.tokenization.pretokenize import (
     GPT2_REGEX,
     check_special_tokens,
@@ -159,16 +160,7 @@ class Tokenizer:
                 position = found.index(best)
                 ids[position : position + 2] = [merged_id]
                 continue
-            out: list[int] = []
-            i, n = 0, len(ids)
-            while i < n:
-                if i + 1 < n and ids[i] == left and ids[i + 1] == right:
-                    out.append(merged_id)
-                    i += 2
-                else:
-                    out.append(ids[i])
-                    i += 1
-            ids = out
+            ids = merge_pair(ids, left, right, merged_id)
         return tuple(ids)
 
     def _encode_segment(self, segment: str) -> tuple[int, ...]:

@@ -18,6 +18,7 @@ import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from course_lib.tokenization.merge import merge_pair
 from course_lib.tokenization.pretokenize import check_special_tokens, count_pretokens_in_file
 
 __all__ = ["train_bpe", "train_bpe_from_counts"]
@@ -82,15 +83,7 @@ def train_bpe_from_counts(
         delta: dict[tuple[int, int], int] = defaultdict(int)
         for index in pair_words.pop((a, b)):
             symbols = words[index]
-            merged: list[int] = []
-            i, n = 0, len(symbols)
-            while i < n:
-                if i + 1 < n and symbols[i] == a and symbols[i + 1] == b:
-                    merged.append(new_id)
-                    i += 2
-                else:
-                    merged.append(symbols[i])
-                    i += 1
+            merged = merge_pair(symbols, a, b, new_id)
             count = counts[index]
             for pair in zip(symbols, symbols[1:]):
                 delta[pair] -= count
