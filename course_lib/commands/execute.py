@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from course_lib.notebooks import BUDGET_SECONDS, execute_notebook
     from course_lib.paths import repo_root
 
-    paths = args.notebooks or sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = args.notebooks or sorted((repo_root() / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     if not paths:
         print("no notebooks to execute", file=sys.stderr)
         return 1
