@@ -13,7 +13,9 @@ L-BFGS's default tolerances; the damped Newton iteration used here is invariant 
 All starts are optimised at once: residuals are a ``(starts, points)`` array, and the gradient and
 Hessian of every start come in closed form (the Hessian of log-sum-exp is ``diag(p) - p p^T`` with
 ``p`` the softmax of its arguments). Each start takes Levenberg-Marquardt steps
-``(H + lambda diag|H|) step = -g`` and keeps a step only if it lowers its objective.
+``(H + lambda diag|H|) step = -g`` and keeps a step only if it lowers its objective. On the
+kinked Huber objective (most residuals lie beyond ``delta``) Newton steps from far away are slow,
+so the starts are first moved on the smooth squared-error objective, then polished.
 The bootstrap refits resampled data the same way: a resample is a vector of integer weights on the
 rows, so all resamples are one more batch.
 """
@@ -121,7 +123,7 @@ def _minimise(theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights: Arra
         better = np.isfinite(f_trial) & (f_trial < f)
         theta[idx[better]] = trial[better]
         obj[idx[better]] = f_trial[better]
-        lam[idx] = np.where(better, np.maximum(lam[idx] / 3, 1e-9), lam[idx] * 4)
+        lam[idx] = np.where(better, np.maximum(lam[idx] / 10, 1e-12), lam[idx] * 3)
         gain = np.where(better, f - f_trial, 0.0)
         converged = (better & (gain <= tol * np.maximum(f, 1e-300)) & (np.abs(step).max(axis=1) < 1e-7)) | (lam[idx] > 1e8)
         active[idx[converged]] = False
@@ -187,7 +189,8 @@ def fit_chinchilla(
     bootstrap: int = 0,
     bootstrap_starts: int = 8,
     seed: int = 0,
-    screen_iter: int = 3,
+    screen_iter: int = 5,
+    screen_delta: float = 1.0,
     polish: int = 64,
     max_iter: int = 100,
     tol: float = 1e-12,
@@ -195,8 +198,10 @@ def fit_chinchilla(
     """Fit ``L = E + A / N^alpha + B / D^beta`` to runs ``(N, D, loss)``, each of shape ``(n,)``.
 
     Minimises the summed Huber loss (``delta``) of log-loss residuals from every point of ``grid``
-    (default :data:`HOFFMANN_GRID`) and keeps the best: every start takes ``screen_iter`` steps, then
-    the ``polish`` best distinct ones continue for up to ``max_iter`` steps. With ``bootstrap > 0`` it also refits that
+    (default :data:`HOFFMANN_GRID`) and keeps the best. Every start first takes ``screen_iter`` steps
+    on the smooth squared-error version of the objective (Huber with ``screen_delta``, larger than any
+    residual), where Newton steps converge fast; the ``polish`` best distinct ones (by the Huber
+    objective) then continue on the Huber objective for up to ``max_iter`` steps. With ``bootstrap > 0`` it also refits that
     many resamples of the rows (drawn with ``seed``), each from the ``bootstrap_starts`` best distinct
     solutions of the full fit. The rows are sorted before fitting, so their order cannot change the
     result. Raises ``ValueError`` for non-positive or non-finite values, mismatched lengths, or fewer
@@ -211,8 +216,9 @@ def fit_chinchilla(
     order = np.lexsort((loss, D, N))
     ln_n, ln_d, ln_l = np.log(N[order]), np.log(D[order]), np.log(loss[order])
     starts = _grid(grid or HOFFMANN_GRID)
-    theta, obj = _minimise(starts, ln_n, ln_d, ln_l, np.ones((len(starts), n)), delta, screen_iter, tol)
-    theta = _distinct_best(theta, obj, polish)
+    ones = np.ones((len(starts), n))
+    theta = _minimise(starts, ln_n, ln_d, ln_l, ones, screen_delta, screen_iter, tol)[0]
+    theta = _distinct_best(theta, huber_objective(theta, ln_n, ln_d, ln_l, ones, delta), polish)
     theta, obj = _minimise(theta, ln_n, ln_d, ln_l, np.ones((len(theta), n)), delta, max_iter, tol)
     ranked = np.argsort(obj, kind="stable")
     best = theta[ranked[0]]

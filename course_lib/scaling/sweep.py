@@ -60,8 +60,8 @@ class SweepSpec:
     min_steps: int = 40
     max_steps: int = 1700
     max_lr: float = 3e-3
-    lr_widths: tuple[int, ...] = (32, 96)
-    lr_budget: float = 3e11
+    lr_widths: tuple[int, ...] = (24, 64)
+    lr_budget: float = 1e11
     lr_values: tuple[float, ...] = (1e-3, 3e-3, 1e-2, 3e-2)
     final_eval_batches: int = 32
     curve_points: int = 40
