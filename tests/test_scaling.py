@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -303,7 +304,7 @@ def test_committed_sweep_is_consistent_with_accounting():
     if not SWEEP_PATH.is_file():
         pytest.skip("no committed sweep")
     data = load_sweep()
-    assert data["spec"] == json.loads(json.dumps(SWEEP.__dict__ | {}, default=list))
+    assert data["spec"] == json.loads(json.dumps(dataclasses.asdict(SWEEP)))
     names = {r.name for r in sweep_runs(SWEEP)}
     assert {r["name"] for r in data["runs"]} <= names
     for rec in data["runs"] + data["lr_runs"]:
