@@ -50,7 +50,7 @@ class SweepSpec:
     repeat the corpus). The learning-rate sweep trains ``lr_widths`` at ``lr_budget`` with each of
     ``lr_values``."""
 
-    widths: tuple[int, ...] = (16, 24, 32, 48, 64, 96, 128)
+    widths: tuple[int, ...] = (8, 12, 16, 24, 32, 48, 64, 96, 128)
     budgets: tuple[float, ...] = (3e10, 1e11, 3e11, 1e12)
     num_layers: int = 2
     vocab_size: int = 512
