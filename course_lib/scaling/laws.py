@@ -27,6 +27,7 @@ __all__ = [
     "BESIROGLU_2024",
     "BESIROGLU_2024_SE",
     "PUBLISHED_ALLOCATIONS",
+    "KAPLAN_2020",
     "check_positive",
 ]
 
@@ -154,3 +155,7 @@ PUBLISHED_ALLOCATIONS: dict[str, tuple[float, tuple[float, float] | None]] = {
 }
 """Published ``a`` in ``N_opt ~ C^a`` with the reported interval (Hoffmann et al.'s table 2 gives
 10th-90th percentiles; approach 3's is the implausibly narrow one Besiroglu et al. question)."""
+
+KAPLAN_2020: dict[str, float] = {"alpha_N": 0.076, "alpha_D": 0.095, "alpha_C_min": 0.050, "a": 0.73, "b": 0.27}
+"""Kaplan et al. (2020): ``L(N) ~ N^-alpha_N`` (non-embedding parameters), ``L(D) ~ D^-alpha_D``,
+``L(C_min) ~ C^-alpha_C_min``, and the allocation ``N_opt ~ C^a``, ``D_opt ~ C^b``."""
