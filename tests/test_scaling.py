@@ -314,3 +314,18 @@ def test_committed_sweep_is_consistent_with_accounting():
         assert rec["tokens"] == rec["steps"] * SWEEP.batch_size * SWEEP.context_length
         assert rec["flops"] == rec["steps"] * accounting.training_flops(config, SWEEP.batch_size, SWEEP.context_length)
         assert 0 < rec["final_loss"] < np.log(SWEEP.vocab_size)
+
+
+def test_sweep_command_lists_the_committed_runs_as_done(capsys):
+    import argparse
+
+    from course_lib.commands import sweep as command
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    assert command.run(parser.parse_args(["--list"])) == 0
+    lines = capsys.readouterr().out.splitlines()
+    data = load_sweep()
+    assert len(lines) == len(sweep_runs(SWEEP)) + len(SWEEP.lr_widths) * len(SWEEP.lr_values)
+    done = sum(line.endswith("done") for line in lines)
+    assert done == len(data["runs"]) + len(data["lr_runs"])
