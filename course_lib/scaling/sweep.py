@@ -16,7 +16,6 @@ Runs are deterministic for a seed (one CPU thread); only ``wall_s`` depends on t
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
