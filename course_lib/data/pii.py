@@ -18,10 +18,11 @@ __all__ = ["MASKS", "mask_emails", "mask_phone_numbers", "mask_ips", "mask_pii"]
 MASKS = {"email": "|||EMAIL_ADDRESS|||", "phone": "|||PHONE_NUMBER|||", "ip": "|||IP_ADDRESS|||"}
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-# optional country code, a 2-4 digit area code (maybe in parentheses), then 2-3 groups of digits
+# North American numbers (optional +1, area code maybe in parentheses, 3 + 4 digits), and
+# international ones written with a leading "+" and the country code
 _PHONE = re.compile(
-    r"(?<![\w.+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])\d{3,4}(?:[\s.-]?\d{3,4}){0,2}(?!\w|\.\d)"
-    r"|(?<![\w.+])\+\d{1,3}\s?\d{6,12}(?!\w|\.\d)"
+    r"(?<![\w.+])(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w|[.-]\d)"
+    r"|(?<![\w.+])\+\d{1,3}[\s.-]?\d{1,4}(?:[\s.-]?\d{2,8}){1,3}(?!\w|[.-]\d)"
 )
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)")
