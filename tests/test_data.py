@@ -100,6 +100,8 @@ def test_truncated_warc_raises_naming_the_file(crawl, tmp_path: Path, gz: bool) 
         list(iter_warc(cut))
     with pytest.raises(FileNotFoundError):
         list(iter_warc(tmp_path / "missing.warc"))
+    with pytest.raises(WarcFormatError, match="not a WARC file"):
+        list(iter_warc(f"{full}.labels.jsonl"))
 
 
 # --- extraction --------------------------------------------------------------------------------

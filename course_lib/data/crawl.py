@@ -31,7 +31,7 @@ from typing import Any
 
 __all__ = [
     "LANGUAGES", "KINDS", "PageLabels", "Page", "Crawl", "make_crawl", "reference_texts",
-    "NEAR_DUP_TARGETS", "word_ngrams", "jaccard",
+    "NEAR_DUP_TARGETS", "word_ngrams", "jaccard", "near_duplicate_pairs",
 ]  # fmt: skip
 
 # ISO 639-1 code -> Faker locale of its lorem word list (English comes from the course stories).
@@ -326,6 +326,26 @@ def _near_duplicate(rng: random.Random, content: str, target: float, vocabulary:
         if sim <= target:
             return text, sim
     return "\n\n".join(" ".join(p) for p in paragraphs), sim
+
+
+def near_duplicate_pairs(targets: tuple[float, ...], per_target: int, seed: int = 0) -> list[tuple[str, str, float]]:
+    """``per_target`` planted pairs ``(original, copy, measured Jaccard)`` for each target word
+    5-gram Jaccard similarity: course stories, and copies with words replaced until the similarity
+    reaches the target (from above; the measured value is returned)."""
+    from course_lib.corpora.stories import iter_stories
+
+    if per_target < 1 or not all(0 <= t <= 1 for t in targets):
+        raise ValueError(f"need per_target >= 1 and targets in [0, 1], got {per_target}, {targets}")
+    rng = random.Random(seed)
+    stories = iter_stories(f"pairs-{seed}")
+    originals = [next(stories) for _ in range(len(targets) * per_target)]
+    vocabulary = sorted({w for text in originals[:50] for w in text.split()})
+    pairs = []
+    for k, text in enumerate(originals):
+        target = targets[k // per_target]
+        copy, sim = _near_duplicate(rng, text, target, vocabulary) if target < 1 else (text, 1.0)
+        pairs.append((text, copy, sim))
+    return pairs
 
 
 def make_crawl(n_pages: int = 600, seed: int = 0, n_reference: int = 300) -> Crawl:

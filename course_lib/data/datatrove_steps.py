@@ -15,8 +15,10 @@ clusters, filter), with the course's functions inside.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -146,11 +148,12 @@ class CourseDedupFilter(BaseFilter):
 
 def datatrove_pipeline(warc_folder: str | os.PathLike[str], work_folder: str | os.PathLike[str],
                        config: PipelineConfig | None = None) -> list[list[PipelineStep]]:  # fmt: skip
-    """The three stages' step lists (see the module docstring); outputs go under ``work_folder``."""
+    """The three stages' step lists (see the module docstring) for the ``*.warc.gz`` files of
+    ``warc_folder``; outputs go under ``work_folder``."""
     config = config or PipelineConfig()
     work = Path(work_folder)
     return [
-        [CourseWarcReader(str(warc_folder), glob_pattern="*.warc*"), CourseCleaner(config),
+        [CourseWarcReader(str(warc_folder), glob_pattern="*.warc.gz"), CourseCleaner(config),
          CourseMinHashSigner(str(work / "signatures"), config),
          JsonlWriter(str(work / "cleaned"), output_filename="${rank}.jsonl", compression=None)],
         [CourseDedupClusterer(str(work / "signatures"), str(work / "remove.json"), config)],
@@ -160,10 +163,12 @@ def datatrove_pipeline(warc_folder: str | os.PathLike[str], work_folder: str | o
 
 
 def run_local(stages: list[list[PipelineStep]], work_folder: str | os.PathLike[str], tasks: int = 2,
-              workers: int = 2) -> None:  # fmt: skip
+              workers: int = 2, quiet: bool = True) -> None:  # fmt: skip
     """Run the stages one after the other with datatrove's ``LocalPipelineExecutor`` (stage 2 as
-    one task); logs go to ``work_folder/logs/stageN``."""
+    one task); logs go to ``work_folder/logs/stageN``, and with ``quiet`` only there (datatrove
+    also prints them to stderr, several screens per stage)."""
     from datatrove.executor import LocalPipelineExecutor
+    from loguru import logger
 
     previous = None
     for n, steps in enumerate(stages, 1):
@@ -172,7 +177,15 @@ def run_local(stages: list[list[PipelineStep]], work_folder: str | os.PathLike[s
                                          logging_dir=str(Path(work_folder) / "logs" / f"stage{n}"),
                                          start_method="fork")  # fmt: skip
         previous = executor
-    previous.run()
+    if not quiet:
+        previous.run()
+        return
+    logger.remove()
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            previous.run()
+    finally:
+        logger.add(sys.stderr)  # loguru's default handler back
 
 
 def read_output(work_folder: str | os.PathLike[str]) -> list[tuple[str, str]]:

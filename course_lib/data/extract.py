@@ -21,15 +21,19 @@ _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "sec
 
 
 def html_to_str(html: bytes | str) -> str:
-    """Decode HTML bytes with resiliparse's encoding detection (declared charset, then a guess);
-    undecodable bytes become U+FFFD instead of raising. A ``str`` is returned unchanged."""
+    """Decode HTML bytes: as UTF-8 when they are valid UTF-8 (the web's dominant encoding), else
+    with resiliparse's encoding detection (declared charset, then a guess), undecodable bytes
+    becoming U+FFFD instead of raising. A ``str`` is returned unchanged."""
     if isinstance(html, str):
         return html
     if not isinstance(html, (bytes, bytearray)):
         raise TypeError(f"html must be bytes or str, got {type(html).__name__}")
-    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+    try:
+        return bytes(html).decode("utf-8")
+    except UnicodeDecodeError:
+        from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-    return bytes_to_str(bytes(html), detect_encoding(bytes(html)))
+        return bytes_to_str(bytes(html), detect_encoding(bytes(html)))
 
 
 class _TextCollector(HTMLParser):

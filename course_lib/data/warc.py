@@ -92,6 +92,14 @@ def iter_warc(path: str | os.PathLike[str]) -> Iterator[WarcDocument]:
         raise FileNotFoundError(f"no WARC file at {path}")
     with open(path, "rb") as probe:
         compressed = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rb") as probe:
+            head = probe.read(5)
+    except (OSError, EOFError) as e:
+        raise WarcFormatError(f"{path}: cannot read ({type(e).__name__}: {e})") from e
+    if head != b"WARC/":
+        raise WarcFormatError(f"{path}: not a WARC file (it starts with {head!r}, expected b'WARC/')")
     n = 0
     # Python's gzip module (not warcio's own reader) raises on a truncated gzip member.
     with (gzip.open(path, "rb") if compressed else open(path, "rb")) as fh:
