@@ -91,6 +91,25 @@ def test_warc_reads_common_crawl_wet_and_skips_other_records(tmp_path: Path) -> 
     assert [(d.url, d.kind, d.payload) for d in docs] == [("http://a.example/", "text", text)]
 
 
+def test_common_crawl_formats_go_through_the_pipeline(crawl, tmp_path: Path) -> None:
+    from warcio.warcwriter import WARCWriter
+
+    from course_lib.data import PipelineConfig, run_pipeline
+
+    good = [p for p in crawl.pages if p.labels.kind == "good" and p.labels.lang == "en"][:3]
+    wet = tmp_path / "x.warc.wet.gz"
+    with open(wet, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for p in good:
+            w.write_record(w.create_warc_record(p.url, "conversion", payload=io.BytesIO(p.labels.content.encode()),
+                                                warc_headers_dict={"Content-Type": "text/plain"}))  # fmt: skip
+    config = PipelineConfig(mask_pii=False)
+    kept, _ = run_pipeline(iter_warc(wet), config)
+    assert kept == [(p.url, p.labels.content) for p in good]  # WET text is used as is
+    warc = write_warc(good, tmp_path / "y.warc.gz")
+    assert run_pipeline(iter_warc(warc), config) == run_pipeline([(p.url, p.html) for p in good], config)
+
+
 @pytest.mark.parametrize("gz", [True, False])
 def test_truncated_warc_raises_naming_the_file(crawl, tmp_path: Path, gz: bool) -> None:
     full = write_warc(crawl.pages[:20], tmp_path / ("x.warc.gz" if gz else "x.warc"), gzip=gz)

@@ -13,7 +13,7 @@ them on any shard; the deduplication stages need the whole corpus (:func:`dedup_
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,7 @@ from course_lib.data.language import identify_language
 from course_lib.data.minhash import minhash_signatures, near_duplicate_clusters
 from course_lib.data.pii import mask_pii
 from course_lib.data.quality import gopher_keep
+from course_lib.data.warc import WarcDocument
 
 __all__ = ["PipelineConfig", "clean_document", "dedup_stage", "dedup_from_signatures", "run_pipeline", "DROP_REASONS"]
 
@@ -53,10 +54,14 @@ class PipelineConfig:
     seed: int = 1
 
 
-def clean_document(html: str | bytes, config: PipelineConfig) -> tuple[str | None, str | None]:
+def clean_document(html: str | bytes, config: PipelineConfig, *, is_text: bool = False) -> tuple[str | None, str | None]:
     """The stateless stages on one page: ``(cleaned text, None)`` or ``(None, reason)`` with a
-    reason from :data:`DROP_REASONS`."""
-    text = extract_text(html, config.extractor)
+    reason from :data:`DROP_REASONS`. ``is_text``: the input is already text (a WET record), so
+    extraction is skipped."""
+    if is_text:
+        text = html.decode("utf-8", errors="replace") if isinstance(html, (bytes, bytearray)) else html
+    else:
+        text = extract_text(html, config.extractor)
     if not text.strip():
         return None, "empty"
     if config.languages:
@@ -100,15 +105,20 @@ def dedup_stage(texts: Sequence[str], config: PipelineConfig) -> tuple[list[int]
     return [i for i in range(len(texts)) if reasons[i] is None], reasons
 
 
-def run_pipeline(records: Sequence[tuple[str, str | bytes]], config: PipelineConfig | None = None
+def run_pipeline(records: Iterable[tuple[str, str | bytes] | WarcDocument], config: PipelineConfig | None = None
                  ) -> tuple[list[tuple[str, str]], Counter[str]]:  # fmt: skip
-    """All stages over ``(id, html)`` records in crawl order: the surviving ``(id, text)`` pairs
-    (in order) and how many records each stage dropped."""
+    """All stages over ``(id, html)`` records, or the records of :func:`~course_lib.data.warc.iter_warc`
+    (Common Crawl WARC or WET files: ``run_pipeline(iter_warc(path))``), in crawl order: the
+    surviving ``(id, text)`` pairs (in order) and how many records each stage dropped."""
     config = config or PipelineConfig()
     stats: Counter[str] = Counter()
     cleaned: list[tuple[str, str]] = []
-    for rid, html in records:
-        text, reason = clean_document(html, config)
+    for record in records:
+        if isinstance(record, WarcDocument):
+            rid, html, is_text = record.url, record.payload, record.kind == "text"
+        else:
+            (rid, html), is_text = record, False
+        text, reason = clean_document(html, config, is_text=is_text)
         if text is None:
             stats[reason] += 1
         else:
