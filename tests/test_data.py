@@ -294,3 +294,21 @@ def test_pii_non_matches_and_crawl_recall(crawl) -> None:
     assert planted_hard and missed_hard == planted_hard  # and the evasive ones are all missed
     with pytest.raises(TypeError):
         mask_pii(b"bytes")  # type: ignore[arg-type]
+
+
+# --- the raw-vs-filtered experiment ----------------------------------------------------------------
+
+
+def test_experiment_pieces_train_and_validate_inputs() -> None:
+    import torch
+
+    from course_lib.data.experiment import byte_tokens, train_on
+
+    tokens = byte_tokens(["héllo world " * 40, "second document " * 40])
+    assert tokens.dtype == np.uint16 and tokens.max() < 256
+    assert bytes(tokens[:6].astype(np.uint8)).decode("utf-8") == "héllo"
+    torch.set_num_threads(1)
+    result = train_on(tokens, tokens, steps=3, batch_size=2, context=32)
+    assert np.isfinite(result["final_val_loss"]) and result["tokens"] == 3 * 2 * 32
+    with pytest.raises(ValueError, match="context"):
+        train_on(tokens[:10], tokens, steps=1, context=32)
