@@ -166,7 +166,9 @@ def run_local(stages: list[list[PipelineStep]], work_folder: str | os.PathLike[s
               workers: int = 2, quiet: bool = True) -> None:  # fmt: skip
     """Run the stages one after the other with datatrove's ``LocalPipelineExecutor`` (stage 2 as
     one task); logs go to ``work_folder/logs/stageN``, and with ``quiet`` only there (datatrove
-    also prints them to stderr, several screens per stage)."""
+    also prints them to stderr, several screens per stage). Tasks that completed in an earlier,
+    interrupted run into the same ``work_folder`` are skipped (datatrove's resume), so use a fresh
+    folder after changing the configuration."""
     from datatrove.executor import LocalPipelineExecutor
     from loguru import logger
 
