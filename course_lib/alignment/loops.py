@@ -277,13 +277,16 @@ def train_grpo(
     *,
     reference: nn.Module | None = None,
     metric_fn: RewardFn | None = None,
+    evaluate: Callable[[nn.Module], float] | None = None,
+    eval_interval: int = 0,
     progress: bool = False,
 ) -> list[dict[str, float]]:
     """GRPO: sample groups, normalise rewards within each group, and take policy-gradient steps
     (:func:`~course_lib.alignment.grpo_microbatch_train_step`). ``reference`` (needed when
     ``config.kl_coef > 0``) is frozen. Log per step: ``reward`` (mean of the sampled responses),
     ``metric`` (``metric_fn``'s mean, e.g. the true reward while training on a proxy), ``kl``,
-    ``entropy``, ``response_length``, ``clip_fraction``."""
+    ``entropy``, ``response_length``, ``clip_fraction``, and ``eval`` (``evaluate(policy)``, e.g. greedy
+    accuracy on held-out prompts) before the first step (step 0) and every ``eval_interval`` steps."""
     if config.kl_coef and reference is None:
         raise ValueError("kl_coef > 0 needs a reference model")
     if not pool:
@@ -291,7 +294,7 @@ def train_grpo(
     rng, gen = random.Random(config.seed), torch.Generator().manual_seed(config.seed)
     params = _trainable(policy)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
-    log = []
+    log = [{"step": 0, "eval": evaluate(policy)}] if evaluate is not None else []
     steps = range(config.steps)
     if progress:
         from tqdm.auto import tqdm
@@ -314,6 +317,8 @@ def train_grpo(
         log.append(_rl_entry(step + 1, rewards, batch, examples, texts, metric_fn, kl=float(meta.get("kl", 0.0)),
                              entropy=float(masked_mean(out["token_entropy"].detach(), batch["response_mask"])),
                              clip_fraction=float(meta.get("clip_fraction", 0.0))))  # fmt: skip
+        if evaluate is not None and eval_interval and (step + 1) % eval_interval == 0:
+            log[-1]["eval"] = evaluate(policy)
     return log
 
 
