@@ -17,7 +17,7 @@ from course_lib.tokenization.interop import to_hf
 
 @functools.lru_cache(maxsize=1)
 def course_tokenizer() -> Tokenizer:
-    """A 400-id BPE tokenizer trained on the instruction set's own text."""
+    """A BPE tokenizer of up to 400 ids trained on the instruction set's own text."""
     text = EOT_TOKEN.join(e.prompt + e.response.replace(EOT_TOKEN, "") for e in make_examples(300, seed=9))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "tasks.txt"
@@ -33,9 +33,15 @@ def hf_tokenizer():
     return transformers.PreTrainedTokenizerFast(tokenizer_object=to_hf(course_tokenizer()), eos_token=EOT_TOKEN)
 
 
-def course_model(seed: int = 0, vocab_size: int = 400) -> TransformerLM:
+def vocab_size() -> int:
+    """The test tokenizer's number of ids (BPE may stop short of 400 merges on this small text)."""
+    return course_tokenizer().vocab_size
+
+
+def course_model(seed: int = 0) -> TransformerLM:
+    """A small random course model over the test tokenizer's vocabulary."""
     torch.manual_seed(seed)
-    return TransformerLM(vocab_size=vocab_size, context_length=96, d_model=32, num_layers=2, num_heads=4, d_ff=64,
+    return TransformerLM(vocab_size=vocab_size(), context_length=96, d_model=32, num_layers=2, num_heads=4, d_ff=64,
                          num_kv_heads=2).eval()  # fmt: skip
 
 

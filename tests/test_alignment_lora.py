@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from course_lib.alignment import LoRALinear, apply_lora, lora_parameters, merge_lora, unmerge_lora
-from tests.alignment_helpers import course_model, hf_model
+from tests.alignment_helpers import vocab_size, course_model, hf_model
 
 TARGETS = ("q_proj", "v_proj")
 
@@ -37,7 +37,7 @@ def test_matches_peft_outputs_and_merged_weights():
         with torch.no_grad():
             theirs.lora_A["default"].weight.copy_(layer.lora_A)
             theirs.lora_B["default"].weight.copy_(layer.lora_B)
-    ids = torch.randint(0, 400, (2, 11), generator=torch.Generator().manual_seed(0))
+    ids = torch.randint(0, vocab_size(), (2, 11), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         torch.testing.assert_close(ours(ids).logits, reference(ids).logits, rtol=1e-5, atol=1e-5)
     trainable = sum(p.numel() for p in ours.parameters() if p.requires_grad)
@@ -50,7 +50,7 @@ def test_matches_peft_outputs_and_merged_weights():
 
 def test_course_model_starts_equal_and_merge_unmerge_round_trip():
     model = course_model()
-    ids = torch.randint(0, 400, (2, 9), generator=torch.Generator().manual_seed(1))
+    ids = torch.randint(0, vocab_size(), (2, 9), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         before = model(ids)
     original = model.layers[0].attn.q_proj.weight.detach().clone()

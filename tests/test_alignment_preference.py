@@ -17,7 +17,7 @@ from course_lib.alignment import (
     per_instance_dpo_loss,
     sequence_log_probs,
 )
-from tests.alignment_helpers import course_model, course_tokenizer, hf_model, hf_tokenizer
+from tests.alignment_helpers import vocab_size, course_model, course_tokenizer, hf_model, hf_tokenizer
 
 PROMPT, CHOSEN, REJECTED = "Q: What is 2 plus 2?\nA:", " 4" + EOT_TOKEN, " 5 5 5" + EOT_TOKEN
 
@@ -89,13 +89,13 @@ def test_scalar_head_model(use_hf):
     base = course_model()
     lm = hf_model(base) if use_hf else base
     rm = ScalarHeadModel(lm)
-    ids = torch.randint(0, 400, (3, 7), generator=torch.Generator().manual_seed(0))
+    ids = torch.randint(0, vocab_size(), (3, 7), generator=torch.Generator().manual_seed(0))
     values = rm(ids)
     assert values.shape == (3, 7) and values.abs().max().item() == 0  # a zero head scores everything 0
     torch.nn.init.normal_(rm.backbone.lm_head.weight)
     values = rm(ids)
     torch.testing.assert_close(rm.score(ids, torch.tensor([7, 1, 4])), values[[0, 1, 2], [6, 0, 3]])
-    assert lm.lm_head.weight.shape[0] == 400  # the original model is untouched
+    assert lm.lm_head.weight.shape[0] == vocab_size()  # the original model is untouched
     with pytest.raises(ValueError, match="lengths"):
         rm.score(ids, torch.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="lm_head"):
