@@ -15,10 +15,23 @@ import torch
 from torch import nn
 
 from course_lib.alignment._interop import encode, pad_token_id
-from course_lib.alignment.policy_gradient import Aggregation, LossType, group_normalize, grpo_microbatch_train_step, compute_grpo_clip_loss, aggregate_token_loss
+from course_lib.alignment.policy_gradient import (
+    Aggregation,
+    LossType,
+    aggregate_token_loss,
+    compute_grpo_clip_loss,
+    group_normalize,
+    grpo_microbatch_train_step,
+)
 from course_lib.alignment.preference import ScalarHeadModel, bradley_terry_loss, dpo_loss, sequence_log_probs
 from course_lib.alignment.rollout import sample_responses
-from course_lib.alignment.sft import batch_from_ids, get_response_log_probs, masked_mean, sft_microbatch_train_step, tokenize_prompt_and_output
+from course_lib.alignment.sft import (
+    batch_from_ids,
+    get_response_log_probs,
+    masked_mean,
+    sft_microbatch_train_step,
+    tokenize_prompt_and_output,
+)
 from course_lib.alignment.tasks import Example, judge
 
 __all__ = [
@@ -73,7 +86,8 @@ def train_sft(
     Log: ``loss`` (mean negative log-likelihood per response token) and ``grad_norm``.
     """
     if batch_size % gradient_accumulation_steps:
-        raise ValueError(f"gradient_accumulation_steps={gradient_accumulation_steps} does not divide batch_size={batch_size}")
+        raise ValueError(f"gradient_accumulation_steps={gradient_accumulation_steps} "
+                         f"does not divide batch_size={batch_size}")  # fmt: skip
     if not examples:
         raise ValueError("no examples to train on")
     rng = random.Random(seed)
@@ -121,7 +135,9 @@ def _full_sequences(tokenizer: Any, prompts: Sequence[str], responses: Sequence[
     return ids, torch.tensor([len(r) for r in rows])
 
 
-def _pair_scores(rm: ScalarHeadModel, tokenizer: Any, pairs: Sequence[tuple[str, str, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+def _pair_scores(
+    rm: ScalarHeadModel, tokenizer: Any, pairs: Sequence[tuple[str, str, str]]
+) -> tuple[torch.Tensor, torch.Tensor]:
     prompts = [p for p, _, _ in pairs]
     ids, lengths = _full_sequences(tokenizer, prompts * 2, [c for _, c, _ in pairs] + [r for _, _, r in pairs])
     scores = rm.score(ids.to(_device(rm)), lengths)
@@ -241,14 +257,22 @@ class RLConfig:
             raise ValueError(f"need kl_coef >= 0 and temperature > 0, got {self.kl_coef}, {self.temperature}")
 
 
-def _rollout(policy: nn.Module, tokenizer: Any, pool: Sequence[Example], config: RLConfig, rng: random.Random,
-             generator: torch.Generator, reward_fn: RewardFn) -> tuple[list[Example], list[str], dict[str, torch.Tensor], torch.Tensor]:  # fmt: skip
+def _rollout(
+    policy: nn.Module,
+    tokenizer: Any,
+    pool: Sequence[Example],
+    config: RLConfig,
+    rng: random.Random,
+    generator: torch.Generator,
+    reward_fn: RewardFn,
+) -> tuple[list[Example], list[str], dict[str, torch.Tensor], torch.Tensor]:
+    """Sample ``prompts_per_step`` prompts, ``group_size`` responses each; batch and score them."""
     prompts = [pool[rng.randrange(len(pool))] for _ in range(config.prompts_per_step)]
     examples = [ex for ex in prompts for _ in range(config.group_size)]
     p_ids, r_ids, texts = sample_responses(policy, tokenizer, [e.prompt for e in examples], config.max_new_tokens,
                                            temperature=config.temperature, generator=generator)  # fmt: skip
     batch = {k: v.to(_device(policy)) for k, v in batch_from_ids(p_ids, r_ids, pad_token_id(tokenizer)).items()}
-    rewards = reward_fn(examples, texts).to(torch.float32)
+    rewards = reward_fn(examples, texts).to(device=_device(policy), dtype=torch.float32)
     if rewards.shape != (len(examples),):
         raise ValueError(f"reward_fn returned shape {tuple(rewards.shape)}, expected ({len(examples)},)")
     return examples, texts, batch, rewards
@@ -261,7 +285,8 @@ def _log_probs(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor
 
 def _rl_entry(step: int, rewards: torch.Tensor, batch: dict[str, torch.Tensor], examples: Sequence[Example],
               texts: Sequence[str], metric_fn: RewardFn | None, **extra: float) -> dict[str, float]:  # fmt: skip
-    entry = {"step": step, "reward": rewards.mean().item(), "response_length": float(batch["response_mask"].sum(-1).float().mean())}
+    lengths = batch["response_mask"].sum(-1).float()
+    entry = {"step": step, "reward": rewards.mean().item(), "response_length": lengths.mean().item()}
     if metric_fn is not None:
         entry["metric"] = metric_fn(examples, texts).float().mean().item()
     entry.update(extra)
@@ -302,7 +327,7 @@ def train_grpo(
         steps = tqdm(steps, desc="GRPO", unit="step")
     for step in steps:
         examples, texts, batch, rewards = _rollout(policy, tokenizer, pool, config, rng, gen, reward_fn)
-        advantages = group_normalize(rewards, config.group_size, config.advantage_eps, config.normalize_by_std).to(rewards.device)
+        advantages = group_normalize(rewards, config.group_size, config.advantage_eps, config.normalize_by_std)
         old = _log_probs(policy, batch)
         ref = _log_probs(reference, batch) if config.kl_coef else None
         policy.train()
@@ -367,10 +392,11 @@ def train_ppo(
             values = value_model(batch["input_ids"]) * mask
         token_rewards = -config.kl_coef * (old - ref) * mask
         last = mask.float().cumsum(-1).argmax(-1)  # index of each row's last response token
-        token_rewards[torch.arange(len(last)), last] += rewards.to(token_rewards.device)
+        token_rewards[torch.arange(len(last)), last] += rewards
         advantages = _gae(token_rewards, values, mask, config.gae_lambda)
         returns = advantages + values
-        mean, std = masked_mean(advantages, mask), masked_mean((advantages - masked_mean(advantages, mask)) ** 2, mask).sqrt()
+        mean = masked_mean(advantages, mask)
+        std = masked_mean((advantages - mean) ** 2, mask).sqrt()
         advantages = (advantages - mean) / (std + 1e-8)
         policy.train()
         value_model.train()

@@ -223,7 +223,9 @@ def grpo_microbatch_train_step(
     empty = (~response_mask.bool().any(dim=-1)).nonzero().flatten().tolist()
     if empty:
         raise ValueError(f"response_mask has no active token in rows {empty}: empty responses have no loss")
-    per_token, meta = compute_policy_gradient_loss(policy_log_probs, loss_type, raw_rewards, advantages, old_log_probs, cliprange)
+    per_token, meta = compute_policy_gradient_loss(
+        policy_log_probs, loss_type, raw_rewards, advantages, old_log_probs, cliprange
+    )
     out: dict[str, torch.Tensor] = {}
     if kl_coef:
         if ref_log_probs is None:
