@@ -27,7 +27,7 @@ from course_lib.alignment import (
     word_count_reward,
 )
 from course_lib.alignment.tasks import Example
-from tests.alignment_helpers import course_model, course_tokenizer
+from tests.alignment_helpers import course_model, course_tokenizer, hf_model, hf_tokenizer
 
 
 def test_examples_are_deterministic_balanced_and_correct():
@@ -69,6 +69,15 @@ def test_sampling_keeps_order_and_stops_at_eos():
     assert texts == [tok.decode(r) for r in batched]
     with pytest.raises(ValueError, match="max_new_tokens"):
         sample_responses(model, tok, prompts, 0)
+
+
+def test_sampling_an_hf_model_with_an_hf_tokenizer_gives_the_same_responses():
+    pytest.importorskip("transformers")
+    model = course_model(seed=4)
+    prompts = [e.prompt for e in make_examples(4, seed=2)]
+    ours = sample_responses(model, course_tokenizer(), prompts, 4, temperature=0.0)
+    theirs = sample_responses(hf_model(model), hf_tokenizer(), prompts, 4, temperature=0.0)
+    assert ours[:2] == theirs[:2]
 
 
 def test_rl_config_validation():

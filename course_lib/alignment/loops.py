@@ -316,7 +316,7 @@ def train_grpo(
         raise ValueError("kl_coef > 0 needs a reference model")
     if not pool:
         raise ValueError("the prompt pool is empty")
-    rng, gen = random.Random(config.seed), torch.Generator().manual_seed(config.seed)
+    rng, gen = random.Random(config.seed), torch.Generator(device=_device(policy)).manual_seed(config.seed)
     params = _trainable(policy)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     log = [{"step": 0, "eval": evaluate(policy)}] if evaluate is not None else []
@@ -379,7 +379,7 @@ def train_ppo(
     ``reward``, ``metric``, ``kl`` (mean per token), ``value_loss``, ``response_length``."""
     if not pool:
         raise ValueError("the prompt pool is empty")
-    rng, gen = random.Random(config.seed), torch.Generator().manual_seed(config.seed)
+    rng, gen = random.Random(config.seed), torch.Generator(device=_device(policy)).manual_seed(config.seed)
     params, v_params = _trainable(policy), _trainable(value_model)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     v_optimizer = torch.optim.AdamW(v_params, lr=config.value_lr, weight_decay=0.0)

@@ -2,7 +2,7 @@
 instruction set, and GRPO runs on the verifiable arithmetic task (with an ablation), whose logs and
 SFT weights ship in ``course_lib/alignment/runs/`` so that lecture 10 can start from them.
 
-Regenerate with ``course align`` (about ten minutes on a 2-core CPU); ``course align --quick``
+Regenerate with ``course align`` (a few minutes on one CPU thread); ``course align --quick``
 runs a few steps of each only, to check that the pipeline works.
 """
 
