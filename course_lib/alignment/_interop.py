@@ -13,9 +13,9 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["EOT", "encode", "decode", "eos_token_id", "pad_token_id", "model_logits"]
+from course_lib.corpora import EOT
 
-EOT = "<|endoftext|>"
+__all__ = ["EOT", "encode", "decode", "eos_token_id", "pad_token_id", "model_logits"]
 
 
 def _is_course_tokenizer(tokenizer: Any) -> bool:

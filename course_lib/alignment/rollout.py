@@ -1,4 +1,4 @@
-"""Sampling responses from a policy, and batching prompt + response ids for the losses.
+"""Sampling responses from a policy (batch them for the losses with ``batch_from_ids``).
 
 Prompts of different lengths are sampled in buckets of equal length, so no padding ever sits
 before a real token (the course model has no attention mask). A response is cut after its first

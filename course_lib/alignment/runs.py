@@ -3,7 +3,8 @@ instruction set, and GRPO runs on the verifiable arithmetic task (with an ablati
 SFT weights ship in ``course_lib/alignment/runs/`` so that lecture 10 can start from them.
 
 Regenerate with ``course align`` (a few minutes on one CPU thread); ``course align --quick``
-runs a few steps of each only, to check that the pipeline works.
+runs a few steps of each only, to check that the pipeline works. The runs are seeded and use one
+thread: the same machine reproduces the same weights and logs bit for bit.
 """
 
 from __future__ import annotations
