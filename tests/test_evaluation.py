@@ -59,9 +59,7 @@ def lm() -> CourseLM:
 @pytest.fixture(scope="module")
 def short_lm(lm: CourseLM) -> CourseLM:
     """The same weights with a 16-token context, so texts need several windows."""
-    lm16 = CourseLM(lm.model, lm.tokenizer, name="short")
-    lm16.max_length = 16
-    return lm16
+    return CourseLM(lm.model, lm.tokenizer, name="short", max_length=16)
 
 
 def full_logprobs(lm: CourseLM, ids: list[int]) -> torch.Tensor:
@@ -119,9 +117,11 @@ def test_bad_inputs_raise_clear_errors(lm: CourseLM, short_lm: CourseLM) -> None
         MultipleChoiceItem("Once", (" upon", " a"), 2)
     with pytest.raises(ValueError, match="no items"):
         score_multiple_choice(lm, [])
-    small = load_ladder_model("d64-v512-s400")
+    small = load_ladder_model("d64-v512-s1200")
     with pytest.raises(ValueError, match="do not belong together"):
         CourseLM(small.model, lm.tokenizer)
+    with pytest.raises(ValueError, match="max_length"):
+        CourseLM(lm.model, lm.tokenizer, max_length=lm.max_length + 1)
     with pytest.raises(ValueError, match="empty text"):
         rolling_loglikelihood(lm, "")
     with pytest.raises(ValueError, match="stride"):

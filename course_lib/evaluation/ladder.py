@@ -48,7 +48,7 @@ LADDER: dict[str, LadderSpec] = {
     for s in (
         LadderSpec("d64-s100", _small(2048), steps=100),
         LadderSpec("d64-s400", _small(2048), steps=400),
-        LadderSpec("d64-v512-s400", _small(512), steps=400, corpus_vocab=512, corpus_megabytes=2.0),
+        LadderSpec("d64-v512-s1200", _small(512), steps=1200, corpus_vocab=512, corpus_megabytes=2.0),
     )
 }
 

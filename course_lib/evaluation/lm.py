@@ -71,10 +71,14 @@ class CourseLM(ScoringLM):
     """A :class:`~course_lib.model.TransformerLM` with its :class:`~course_lib.tokenization.Tokenizer`.
 
     ``eot`` names the document separator (``"<|endoftext|>"``, which must be a special token of the
-    tokenizer).
+    tokenizer). ``max_length`` (default: the model's context length) may be set lower, to evaluate
+    the model with a shorter window.
     """
 
-    def __init__(self, model: nn.Module, tokenizer: Any, *, eot: str = "<|endoftext|>", name: str = "course"):
+    def __init__(
+        self, model: nn.Module, tokenizer: Any, *, eot: str = "<|endoftext|>", name: str = "course",
+        max_length: int | None = None,
+    ):  # fmt: skip
         config = getattr(model, "config", None)
         if config is None or not hasattr(config, "context_length"):
             raise ValueError(f"CourseLM expects a course_lib TransformerLM, got {type(model).__name__}")
@@ -84,7 +88,9 @@ class CourseLM(ScoringLM):
             raise ValueError(f"{eot!r} is not a special token of this tokenizer (it encodes to {len(ids)} ids)")
         self.model = model.eval()
         self.tokenizer = tokenizer
-        self.max_length = int(config.context_length)
+        if max_length is not None and not 1 <= max_length <= config.context_length:
+            raise ValueError(f"max_length must be in [1, context_length={config.context_length}], got {max_length}")
+        self.max_length = int(max_length or config.context_length)
         self.vocab_size = int(config.vocab_size)
         self.eot_id = ids[0]
         self.name = name
