@@ -3,7 +3,8 @@
 Two tasks, both answerable only by reading the story so far:
 
 * ``names`` (4 choices): the story breaks off just before a character's name comes back;
-  the choices are that name and three names from other stories.
+  the choices are that name and three names introduced in other stories (drawn as often as they
+  occur, so the right answer is not the more frequent or the shorter name).
 * ``pronouns`` (2 choices): the story breaks off after a sentence about the hero, just before the
   next sentence starts with the hero's pronoun; the choices are `` He`` and `` She``.
 
@@ -36,7 +37,10 @@ def name_items(stories: Iterable[str], seed: int = 0) -> list[MultipleChoiceItem
     """One ``names`` item per story where a character introduced as "named X" comes back at the
     start of a sentence (within the first ``_MAX_CONTEXT_CHARS`` characters)."""
     stories = list(stories)
-    everyone = sorted({m for s in stories for m in _NAMED.findall(s)})
+    # Distractors are drawn from every introduction in the stories, so a frequent name is as likely to be
+    # a distractor as to be the answer: a model that ignores the context scores chance, whatever the
+    # names' lengths.
+    introductions = [m for s in stories for m in _NAMED.findall(s)]
     rng = random.Random(seed)
     items = []
     for story in stories:
@@ -53,8 +57,11 @@ def name_items(stories: Iterable[str], seed: int = 0) -> list[MultipleChoiceItem
         if best is None:
             continue
         name, cut = best
-        others = [n for n in everyone if n not in cast]
-        distractors = rng.sample(others, 3)
+        distractors: list[str] = []
+        while len(distractors) < 3:
+            candidate = introductions[int(rng.random() * len(introductions))]
+            if candidate not in cast and candidate not in distractors:
+                distractors.append(candidate)
         choices = [f" {name}"] + [f" {d}" for d in distractors]
         rng.shuffle(choices)
         items.append(MultipleChoiceItem(story[:cut - 1], tuple(choices), choices.index(f" {name}")))
