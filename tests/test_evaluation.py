@@ -162,6 +162,7 @@ def test_rolling_loglikelihood_scores_every_token_once(short_lm: CourseLM, lm: C
     assert one.logprob > disjoint.logprob and slide.logprob > disjoint.logprob
 
 
+@pytest.mark.slow
 def test_course_and_hf_wrappers_agree(lm: CourseLM) -> None:
     from transformers import PreTrainedTokenizerFast
 

@@ -55,9 +55,9 @@ def greedy_until(lm: ScoringLM, context: str, until: Sequence[str], max_new_toke
 class HarnessLM(LM):
     """An lm-evaluation-harness model backed by a :class:`ScoringLM`.
 
-    From the command line or ``simple_evaluate(model="course", model_args=...)``:
-    ``model_args="ladder=d64-s400"`` loads a committed comparison checkpoint and
-    ``model_args="pretrained=base"`` the course base model.
+    Importing this module registers it as ``"course"``, so ``simple_evaluate(model="course",
+    model_args=...)`` builds it by name: ``model_args="ladder=d64-s400"`` loads a committed comparison
+    checkpoint and ``model_args="pretrained=base"`` the course base model.
     """
 
     def __init__(self, lm: ScoringLM | None = None, *, batch_size: int = 16, ladder: str | None = None,
@@ -171,6 +171,6 @@ def evaluate_local(
     from lm_eval.tasks import TaskManager
 
     manager = TaskManager(include_path=str(Path(task_dir).resolve()), include_defaults=False)
-    out = simple_evaluate(model=model, tasks=list(tasks), task_manager=manager, num_fewshot=0,
+    out = simple_evaluate(model=model, tasks=list(tasks), task_manager=manager,
                           bootstrap_iters=bootstrap_iters, log_samples=False, verbosity="ERROR")  # fmt: skip
     return out["results"]
