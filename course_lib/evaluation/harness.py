@@ -15,12 +15,14 @@ Importing this module imports ``lm_eval`` (a few seconds), so ``course_lib.evalu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
@@ -37,8 +39,6 @@ def greedy_until(lm: ScoringLM, context: str, until: Sequence[str], max_new_toke
     new: list[int] = []
     for _ in range(max_new_tokens):
         window = (ids + new)[-lm.max_length:]
-        import torch
-
         nxt = int(lm.log_probs(torch.tensor([window]))[0, -1].argmax())
         if nxt == lm.eot_id:
             break
@@ -165,12 +165,26 @@ def evaluate_local(
 ) -> dict[str, dict[str, Any]]:
     """Run the harness's ``simple_evaluate`` on local tasks with no network; returns its
     ``results`` dict (``results[task]["acc,none"]``, ``["acc_stderr,none"]``...)."""
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    manager = TaskManager(include_path=str(Path(task_dir).resolve()), include_defaults=False)
-    out = simple_evaluate(model=model, tasks=list(tasks), task_manager=manager,
-                          bootstrap_iters=bootstrap_iters, log_samples=False, verbosity="ERROR")  # fmt: skip
+    with _offline():
+        manager = TaskManager(include_path=str(Path(task_dir).resolve()), include_defaults=False)
+        out = simple_evaluate(model=model, tasks=list(tasks), task_manager=manager,
+                              bootstrap_iters=bootstrap_iters, log_samples=False, verbosity="ERROR")  # fmt: skip
     return out["results"]
+
+
+@contextlib.contextmanager
+def _offline() -> Iterator[None]:
+    """Tell Hugging Face datasets and hub to use no network, restoring the environment afterwards."""
+    saved = {k: os.environ.get(k) for k in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")}
+    os.environ.update(dict.fromkeys(saved, "1"))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
