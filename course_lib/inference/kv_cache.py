@@ -1,0 +1,182 @@
+"""The KV cache: what each attention variant stores per token, and the forward pass that reuses it.
+
+Every attention layer of the course model turns a token into a row of *cache entries* of a fixed
+width, computed once and read by every later query:
+
+* MHA / GQA / MQA (:class:`~course_lib.model.CausalSelfAttention`): the RoPE-rotated key and the
+  value of each key/value head, ``2 * num_kv_heads * head_dim`` numbers;
+* MLA (:class:`~course_lib.model.MultiHeadLatentAttention`): the latent ``c`` and the rotated shared
+  RoPE key, ``kv_rank + rope_dim`` numbers; keys and values are rebuilt from ``c`` when attending.
+
+:func:`forward_with_cache` runs the model on new tokens only, writing their entries into a cache
+and attending over everything cached. Two caches implement the small :class:`CacheView` protocol:
+:class:`KVCache` here (one preallocated slab per layer, rows left-padded to a common length) and
+the paged cache of :mod:`course_lib.inference.paged`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.model.attention import CausalSelfAttention, MultiHeadLatentAttention
+from course_lib.model.rope import apply_rope
+
+__all__ = ["cache_width", "project", "attend", "CacheView", "KVCache", "forward_with_cache", "kv_bytes_per_token"]
+
+
+def _check_attention(attn: nn.Module) -> None:
+    if not isinstance(attn, (CausalSelfAttention, MultiHeadLatentAttention)):
+        raise TypeError(f"no KV cache layout for attention module {type(attn).__name__}")
+
+
+def cache_width(attn: nn.Module) -> int:
+    """Numbers cached per token by one attention layer (see the module docstring)."""
+    _check_attention(attn)
+    if isinstance(attn, MultiHeadLatentAttention):
+        return attn.cache_width()
+    return 2 * attn.num_kv_heads * attn.head_dim
+
+
+def kv_bytes_per_token(model: nn.Module, dtype: torch.dtype = torch.float32) -> int:
+    """Bytes of KV cache one token costs across all layers of ``model`` (a TransformerLM)."""
+    element = torch.empty((), dtype=dtype).element_size()
+    return sum(cache_width(layer.attn) for layer in model.layers) * element
+
+
+def _rotate(rope: nn.Module, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """RoPE by per-row positions without the bounds check's host sync. x: (b, heads, t, d); positions: (b, t)."""
+    cos, sin = rope.cos[positions][:, None], rope.sin[positions][:, None]
+    return apply_rope(x, cos.to(x.dtype), sin.to(x.dtype))
+
+
+def project(attn: nn.Module, x: torch.Tensor, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Queries and new cache entries of ``x``: (b, t, d_model); positions (b, t) int64 ->
+    q (b, heads, t, q_dim) and entries (b, t, cache_width(attn))."""
+    b, t, _ = x.shape
+    if isinstance(attn, MultiHeadLatentAttention):
+        h, dh, dr = attn.num_heads, attn.head_dim, attn.rope_dim
+        q = attn.q_proj(x).view(b, t, h, dh + dr).transpose(1, 2)
+        q_nope, q_rope = q.split([dh, dr], dim=-1)
+        q = torch.cat((q_nope, _rotate(attn.rope, q_rope, positions)), dim=-1)
+        k_rope = _rotate(attn.rope, attn.k_rope_proj(x)[:, None], positions)[:, 0]
+        return q, torch.cat((attn.kv_down(x), k_rope), dim=-1)
+    _check_attention(attn)
+    h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
+    q = _rotate(attn.rope, attn.q_proj(x).view(b, t, h, dh).transpose(1, 2), positions)
+    k = _rotate(attn.rope, attn.k_proj(x).view(b, t, kv, dh).transpose(1, 2), positions)
+    v = attn.v_proj(x).view(b, t, kv, dh)
+    return q, torch.cat((k.transpose(1, 2).reshape(b, t, kv * dh), v.reshape(b, t, kv * dh)), dim=-1)
+
+
+def attend(attn: nn.Module, q: torch.Tensor, entries: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Attention of q (b, heads, t, q_dim) over cached entries (b, T, width) -> output (b, t, d_model).
+
+    ``mask``: bool (b, 1, t, T), True where a query may read a key; ``None`` lets every query read
+    every key (one decode step over a cache without padding).
+    """
+    b, _, t, _ = q.shape
+    T = entries.shape[1]
+    if isinstance(attn, MultiHeadLatentAttention):
+        h, dh, dr = attn.num_heads, attn.head_dim, attn.rope_dim
+        latent, k_rope = entries.split([attn.kv_rank, dr], dim=-1)
+        k_nope = attn.k_up(latent).view(b, T, h, dh).transpose(1, 2)
+        v = attn.v_up(latent).view(b, T, h, dh).transpose(1, 2)
+        k = torch.cat((k_nope, k_rope[:, None].expand(b, h, T, dr)), dim=-1)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
+    h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
+    k, v = entries.view(b, T, 2, kv, dh).permute(2, 0, 3, 1, 4)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=kv != h)
+    return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
+
+
+class CacheView(Protocol):
+    """What :func:`forward_with_cache` needs from a cache, for one forward over new tokens."""
+
+    mask: torch.Tensor | None  # bool (b, 1, t, T) for this forward, or None (no masking needed)
+
+    def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:
+        """Store the new tokens' entries (b, t, width) of ``layer``; return all entries the queries
+        may read, (b, T, width)."""
+        ...
+
+
+def forward_with_cache(model: nn.Module, ids: torch.Tensor, positions: torch.Tensor, cache: CacheView) -> torch.Tensor:
+    """Run a :class:`~course_lib.model.TransformerLM` on new tokens only.
+
+    ids, positions: (b, t) int64 (positions count from 0 at each sequence's first real token);
+    the cache must already be set up for these tokens (its ``mask`` and write slots) -> logits (b, t, vocab).
+    The same computation as ``model(ids)`` on the whole sequence, for the new rows.
+    """
+    x = model.token_embeddings(ids)
+    for i, layer in enumerate(model.layers):
+        q, entries = project(layer.attn, layer.ln1(x), positions)
+        x = x + attend(layer.attn, q, cache.update(i, entries), cache.mask)
+        x = x + layer.ffn(layer.ln2(x))
+    return model.lm_head(model.ln_final(x))
+
+
+class KVCache:
+    """A preallocated cache for a batch of sequences decoded in lockstep (``generate``).
+
+    ``entries[layer]``: (batch, max_len, width). Rows are left-padded: row ``i`` starts at slot
+    ``pad[i]``, and slot ``s`` holds position ``s - pad[i]``. :meth:`advance` prepares the next
+    forward of ``t`` tokens (write slots and mask); :meth:`truncate` rolls back (speculative decoding).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        batch_size: int,
+        max_len: int,
+        pad: torch.Tensor | None = None,
+        *,
+        dtype: torch.dtype | None = None,
+    ):
+        param = model.lm_head.weight if hasattr(model.lm_head, "weight") else next(model.parameters())
+        device, dtype = param.device, dtype or model.token_embeddings.weight.dtype
+        self.entries = [torch.zeros(batch_size, max_len, cache_width(layer.attn), device=device, dtype=dtype) for layer in model.layers]
+        self.max_len = max_len
+        self.pad = torch.zeros(batch_size, dtype=torch.long, device=device) if pad is None else pad.to(device)
+        if self.pad.shape != (batch_size,):
+            raise ValueError(f"pad must have shape ({batch_size},), got {tuple(self.pad.shape)}")
+        self.length = 0  # slots filled so far (the same for every row)
+        self._start = 0
+        self.mask: torch.Tensor | None = None
+        self._slots = torch.arange(max_len, device=device)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(e.numel() * e.element_size() for e in self.entries)
+
+    def advance(self, t: int) -> torch.Tensor:
+        """Prepare a forward over the next ``t`` slots; returns their positions (batch, t) int64."""
+        if self.length + t > self.max_len:
+            raise ValueError(f"KV cache full: {self.length} + {t} tokens > max_len {self.max_len}")
+        self._start, self.length = self.length, self.length + t
+        query_slots = self._slots[self._start : self.length]
+        key_slots = self._slots[: self.length]
+        if t == 1 and not bool(self.pad.any()):
+            self.mask = None
+        else:
+            causal = key_slots[None, :] <= query_slots[:, None]  # (t, T)
+            real_key = key_slots[None, :] >= self.pad[:, None]  # (b, T)
+            # A padding query reads itself only, so it never sees an empty row (which would give NaN).
+            self_only = key_slots[None, :] == query_slots[:, None]
+            self.mask = ((causal[None] & real_key[:, None]) | self_only[None])[:, None]
+        return (query_slots[None, :] - self.pad[:, None]).clamp_min(0)
+
+    def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:
+        cache = self.entries[layer]
+        cache[:, self._start : self.length] = entries
+        return cache[:, : self.length]
+
+    def truncate(self, length: int) -> None:
+        """Forget every slot from ``length`` on (rejected speculative tokens)."""
+        if not 0 <= length <= self.length:
+            raise ValueError(f"cannot truncate a cache of length {self.length} to {length}")
+        self.length = length
