@@ -137,8 +137,8 @@ class KVCache:
         *,
         dtype: torch.dtype | None = None,
     ):
-        param = model.lm_head.weight if hasattr(model.lm_head, "weight") else next(model.parameters())
-        device, dtype = param.device, dtype or model.token_embeddings.weight.dtype
+        weight = model.token_embeddings.weight
+        device, dtype = weight.device, dtype or weight.dtype
         self.entries = [torch.zeros(batch_size, max_len, cache_width(layer.attn), device=device, dtype=dtype) for layer in model.layers]
         self.max_len = max_len
         self.pad = torch.zeros(batch_size, dtype=torch.long, device=device) if pad is None else pad.to(device)
