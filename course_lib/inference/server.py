@@ -1,7 +1,7 @@
 """An OpenAI-compatible completions server over the continuous-batching engine (FastAPI + uvicorn).
 
 Endpoints: ``POST /v1/completions`` (``prompt``, ``max_tokens``, ``temperature``, ``top_p``, ``stop``,
-``stream``, ``seed``), ``GET /v1/models``, ``GET /health``. One background task owns the
+``stream``, ``seed``, and vLLM's ``ignore_eos``), ``GET /v1/models``, ``GET /health``. One background task owns the
 :class:`~course_lib.inference.engine.Engine`: it applies queued additions and cancellations between
 steps and runs each step in a worker thread, so the event loop keeps accepting requests while the
 model computes, and every request that arrives joins the running batch at the next step.
@@ -51,6 +51,7 @@ class CompletionRequest(BaseModel):
     seed: int | None = None
     n: int = Field(1, ge=1, le=1)
     user: str | None = None
+    ignore_eos: bool = False  # vLLM's extension: run to max_tokens through <|endoftext|>
 
 
 def _error(status: int, message: str, param: str | None = None) -> JSONResponse:
@@ -67,6 +68,7 @@ class AsyncEngine:
         self._queues: dict[Hashable, asyncio.Queue] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self.num_aborted = 0  # requests dropped before they finished (disconnects, stop strings)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop())
@@ -95,7 +97,7 @@ class AsyncEngine:
         while self._pending:
             op, arg = self._pending.popleft()
             if op == "abort":
-                self.engine.abort(arg)
+                self.num_aborted += self.engine.abort(arg)
                 continue
             try:
                 self.engine.add_request(**arg)
@@ -189,7 +191,8 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
         """Liveness plus the engine's load: requests running and waiting, free KV cache blocks."""
         core = engine.engine
         return {"status": "ok", "running": len(core.running), "waiting": len(core.waiting),
-                "free_blocks": core.cache.allocator.num_free, "total_blocks": core.cache.allocator.num_blocks}  # fmt: skip
+                "free_blocks": core.cache.allocator.num_free, "total_blocks": core.cache.allocator.num_blocks,
+                "aborted": engine.num_aborted}  # fmt: skip
 
     @app.get("/v1/models")
     async def models() -> dict:
@@ -219,7 +222,8 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
         choices = {rid: _Choice(tokenizer, stops) for rid in request_ids}
         for i, (rid, ids) in enumerate(zip(request_ids, encoded)):
             seed = None if body.seed is None else body.seed + i
-            engine.submit(rid, queue, prompt=ids, max_tokens=body.max_tokens, sampling=sampling, eos_id=eot_id, seed=seed)
+            engine.submit(rid, queue, prompt=ids, max_tokens=body.max_tokens, sampling=sampling,
+                          eos_id=None if body.ignore_eos else eot_id, seed=seed)  # fmt: skip
 
         async def next_event() -> RequestOutput | None:
             """The next output, applied to its choice; None for one that arrives after its choice ended."""
