@@ -216,7 +216,7 @@ class Engine:
             new = tokens[request.num_computed :]
             positions = self.cache.prepare([request.blocks], [request.num_computed], len(new))
             ids = torch.tensor([new], device=self.cache.device)
-            logits = forward_with_cache(self.model, ids, positions, self.cache)[0, -1]
+            logits = forward_with_cache(self.model, ids, positions, self.cache, num_logits=1)[0, -1]
             request.num_computed = len(tokens)
             self._name_full_blocks(request)
             outputs.append(self._sample(request, logits))

@@ -14,7 +14,7 @@ from typing import overload
 import torch
 from torch import nn
 
-from course_lib.inference.kv_cache import KVCache, forward_with_cache
+from course_lib.inference.kv_cache import KVCache, forward_with_cache, fuse_weights
 from course_lib.inference.sampling import SamplingParams, process_logits
 
 __all__ = ["StepOutput", "left_pad", "stream_generate", "generate", "ends_with_stop"]
@@ -94,13 +94,14 @@ def stream_generate(
         pad_id = 0 if eos_id is None else eos_id
         finished = torch.zeros(b, dtype=torch.bool, device=ids.device)
         seq = ids
-        cache = None
+        cache, fused = None, fuse_weights(model) if use_cache else None
         if use_cache and s <= context:
             cache = KVCache(model, b, min(s + max_new_tokens, context), pad)
-            logits = forward_with_cache(model, ids, cache.advance(s), cache)[:, -1]
+            logits = forward_with_cache(model, ids, cache.advance(s), cache, num_logits=1, fused=fused)[:, -1]
         else:
             logits = model(ids[:, -context:])[:, -1]
         generated: list[list[int]] = [[] for _ in range(b)]
+        can_stop = eos_id is not None or bool(stop)
         for step in range(max_new_tokens):
             logits = process_logits(logits, sampling, seq)
             if sampling.greedy:
@@ -108,7 +109,8 @@ def stream_generate(
             else:
                 nxt = torch.multinomial(logits.softmax(dim=-1), 1, generator=generator).squeeze(-1)
             active = ~finished
-            nxt = torch.where(finished, torch.full_like(nxt, pad_id), nxt)
+            if can_stop:
+                nxt = torch.where(finished, torch.full_like(nxt, pad_id), nxt)
             if eos_id is not None:
                 finished = finished | (nxt == eos_id)
             if stop:
@@ -118,11 +120,11 @@ def stream_generate(
                         if ends_with_stop(generated[i], stop):
                             finished[i] = True
             seq = torch.cat((seq, nxt[:, None]), dim=1)
-            yield StepOutput(nxt, active, finished.clone())
-            if step == max_new_tokens - 1 or bool(finished.all()):
+            yield StepOutput(nxt, active, finished.clone() if can_stop else finished)
+            if step == max_new_tokens - 1 or (can_stop and bool(finished.all())):
                 break
             if cache is not None and cache.length < cache.max_len:
-                logits = forward_with_cache(model, nxt[:, None], cache.advance(1), cache)[:, -1]
+                logits = forward_with_cache(model, nxt[:, None], cache.advance(1), cache, fused=fused)[:, -1]
             else:
                 logits = model(seq[:, -context:])[:, -1]
     finally:

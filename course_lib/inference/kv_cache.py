@@ -16,6 +16,8 @@ the paged cache of :mod:`course_lib.inference.paged`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -23,9 +25,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.model.attention import CausalSelfAttention, MultiHeadLatentAttention
+from course_lib.model.layers import Linear, RMSNorm, SwiGLU
 from course_lib.model.rope import apply_rope
 
-__all__ = ["cache_width", "project", "attend", "CacheView", "KVCache", "forward_with_cache", "kv_bytes_per_token"]
+__all__ = [
+    "cache_width", "project", "attend", "CacheView", "KVCache", "FusedLayer", "fuse_weights",
+    "forward_with_cache", "kv_bytes_per_token",
+]  # fmt: skip
 
 
 def _check_attention(attn: nn.Module) -> None:
@@ -47,36 +53,100 @@ def kv_bytes_per_token(model: nn.Module, dtype: torch.dtype = torch.float32) -> 
     return sum(cache_width(layer.attn) for layer in model.layers) * element
 
 
-def _rotate(rope: nn.Module, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """RoPE by per-row positions without the bounds check's host sync. x: (b, heads, t, d); positions: (b, t)."""
-    cos, sin = rope.cos[positions][:, None], rope.sin[positions][:, None]
-    return apply_rope(x, cos.to(x.dtype), sin.to(x.dtype))
+class _Angles(dict):
+    """RoPE's cos/sin at this forward's positions, looked up once per table shape, not once per layer."""
+
+    def __init__(self, positions: torch.Tensor):
+        super().__init__()
+        self.positions = positions
+
+    def rotate(self, rope: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """x: (b, heads, t, d) rotated by the positions (b, t), without the bounds check's host sync."""
+        key = (rope.head_dim, rope.max_seq_len, rope.theta, x.dtype)
+        if key not in self:
+            self[key] = (rope.cos[self.positions][:, None].to(x.dtype), rope.sin[self.positions][:, None].to(x.dtype))
+        return apply_rope(x, *self[key])
 
 
-def project(attn: nn.Module, x: torch.Tensor, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+@dataclass(frozen=True)
+class FusedLayer:
+    """One layer's projections concatenated, so that a decode step runs fewer, larger matmuls (as
+    inference engines do): ``qkv`` (q_out + 2 * kv_out, d_model) and SwiGLU's ``gate_up``
+    (2 * d_ff, d_model); ``None`` where the layer's modules are not the course's float ones."""
+
+    qkv: torch.Tensor | None
+    gate_up: torch.Tensor | None
+
+
+def fuse_weights(model: nn.Module) -> list[FusedLayer]:
+    """:class:`FusedLayer` for every layer of ``model`` (copies: rebuild after changing the weights)."""
+    fused = []
+    for layer in model.layers:
+        attn, ffn, qkv, gate_up = layer.attn, layer.ffn, None, None
+        if isinstance(attn, CausalSelfAttention) and all(type(m) is Linear for m in (attn.q_proj, attn.k_proj, attn.v_proj)):
+            qkv = torch.cat((attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight)).detach()
+        if isinstance(ffn, SwiGLU) and type(ffn.w1) is Linear and type(ffn.w3) is Linear:
+            gate_up = torch.cat((ffn.w1.weight, ffn.w3.weight)).detach()
+        fused.append(FusedLayer(qkv, gate_up))
+    return fused
+
+
+def _norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The course RMSNorm as PyTorch's single fused op (the same formula); any other norm as itself."""
+    if type(norm) is RMSNorm and x.dtype == torch.float32:
+        return F.rms_norm(x, norm.weight.shape, norm.weight, norm.eps)
+    return norm(x)
+
+
+def _feed_forward(ffn: nn.Module, x: torch.Tensor, gate_up: torch.Tensor | None) -> torch.Tensor:
+    if gate_up is None:
+        return ffn(x)
+    gate, up = F.linear(x, gate_up).chunk(2, dim=-1)
+    return ffn.w2(F.silu(gate) * up)
+
+
+def project(
+    attn: nn.Module,
+    x: torch.Tensor,
+    positions: torch.Tensor,
+    angles: _Angles | None = None,
+    qkv_weight: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Queries and new cache entries of ``x``: (b, t, d_model); positions (b, t) int64 ->
-    q (b, heads, t, q_dim) and entries (b, t, cache_width(attn))."""
+    q (b, heads, t, q_dim) and entries (b, t, cache_width(attn)). ``qkv_weight``: the fused
+    projection of :func:`fuse_weights` (MHA/GQA/MQA only)."""
+    angles = _Angles(positions) if angles is None else angles
+    rotate = angles.rotate
     b, t, _ = x.shape
+    if qkv_weight is not None:  # one matmul, one rotation for the query and key heads together
+        h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
+        qkv = F.linear(x, qkv_weight).view(b, t, h + 2 * kv, dh).transpose(1, 2)
+        qk = rotate(attn.rope, qkv[:, : h + kv])
+        kv_heads = torch.cat((qk[:, h:], qkv[:, h + kv :]), dim=1)  # (b, 2 kv, t, dh): keys, then values
+        return qk[:, :h], kv_heads.transpose(1, 2).reshape(b, t, 2 * kv * dh)
     if isinstance(attn, MultiHeadLatentAttention):
         h, dh, dr = attn.num_heads, attn.head_dim, attn.rope_dim
         q = attn.q_proj(x).view(b, t, h, dh + dr).transpose(1, 2)
         q_nope, q_rope = q.split([dh, dr], dim=-1)
-        q = torch.cat((q_nope, _rotate(attn.rope, q_rope, positions)), dim=-1)
-        k_rope = _rotate(attn.rope, attn.k_rope_proj(x)[:, None], positions)[:, 0]
+        q = torch.cat((q_nope, rotate(attn.rope, q_rope)), dim=-1)
+        k_rope = rotate(attn.rope, attn.k_rope_proj(x)[:, None])[:, 0]
         return q, torch.cat((attn.kv_down(x), k_rope), dim=-1)
     _check_attention(attn)
     h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
-    q = _rotate(attn.rope, attn.q_proj(x).view(b, t, h, dh).transpose(1, 2), positions)
-    k = _rotate(attn.rope, attn.k_proj(x).view(b, t, kv, dh).transpose(1, 2), positions)
+    q = rotate(attn.rope, attn.q_proj(x).view(b, t, h, dh).transpose(1, 2))
+    k = rotate(attn.rope, attn.k_proj(x).view(b, t, kv, dh).transpose(1, 2))
     v = attn.v_proj(x).view(b, t, kv, dh)
     return q, torch.cat((k.transpose(1, 2).reshape(b, t, kv * dh), v.reshape(b, t, kv * dh)), dim=-1)
 
 
-def attend(attn: nn.Module, q: torch.Tensor, entries: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+def attend(
+    attn: nn.Module, q: torch.Tensor, entries: torch.Tensor, mask: torch.Tensor | None, causal: bool = False
+) -> torch.Tensor:
     """Attention of q (b, heads, t, q_dim) over cached entries (b, T, width) -> output (b, t, d_model).
 
     ``mask``: bool (b, 1, t, T), True where a query may read a key; ``None`` lets every query read
-    every key (one decode step over a cache without padding).
+    every key (one decode step over a cache without padding), or, with ``causal``, key ``j <= i``
+    (a prefill from position 0 without padding, t == T: the fused kernel's causal mode).
     """
     b, _, t, _ = q.shape
     T = entries.shape[1]
@@ -86,18 +156,19 @@ def attend(attn: nn.Module, q: torch.Tensor, entries: torch.Tensor, mask: torch.
         k_nope = attn.k_up(latent).view(b, T, h, dh).transpose(1, 2)
         v = attn.v_up(latent).view(b, T, h, dh).transpose(1, 2)
         k = torch.cat((k_nope, k_rope[:, None].expand(b, h, T, dr)), dim=-1)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
         return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
     h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
     k, v = entries.view(b, T, 2, kv, dh).permute(2, 0, 3, 1, 4)
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=kv != h)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=kv != h)
     return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
 
 
 class CacheView(Protocol):
     """What :func:`forward_with_cache` needs from a cache, for one forward over new tokens."""
 
-    mask: torch.Tensor | None  # bool (b, 1, t, T) for this forward, or None (no masking needed)
+    mask: torch.Tensor | None  # bool (b, 1, t, T) for this forward, or None (see ``causal``)
+    causal: bool  # with mask None: True for plain causal attention (t == T), False for none
 
     def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:
         """Store the new tokens' entries (b, t, width) of ``layer``; return all entries the queries
@@ -105,19 +176,33 @@ class CacheView(Protocol):
         ...
 
 
-def forward_with_cache(model: nn.Module, ids: torch.Tensor, positions: torch.Tensor, cache: CacheView) -> torch.Tensor:
+def forward_with_cache(
+    model: nn.Module,
+    ids: torch.Tensor,
+    positions: torch.Tensor,
+    cache: CacheView,
+    *,
+    num_logits: int | None = None,
+    fused: Sequence[FusedLayer] | None = None,
+) -> torch.Tensor:
     """Run a :class:`~course_lib.model.TransformerLM` on new tokens only.
 
     ids, positions: (b, t) int64 (positions count from 0 at each sequence's first real token);
-    the cache must already be set up for these tokens (its ``mask`` and write slots) -> logits (b, t, vocab).
-    The same computation as ``model(ids)`` on the whole sequence, for the new rows.
+    the cache must already be set up for these tokens (its ``mask`` and write slots) -> logits
+    (b, t, vocab), or for the last ``num_logits`` positions only (a prefill needs just the last one:
+    the output head is the largest matmul of a small model). The same computation as ``model(ids)``
+    on the whole sequence, for the new rows. ``fused``: :func:`fuse_weights` of ``model``, for speed.
     """
     x = model.token_embeddings(ids)
+    angles = _Angles(positions)
     for i, layer in enumerate(model.layers):
-        q, entries = project(layer.attn, layer.ln1(x), positions)
-        x = x + attend(layer.attn, q, cache.update(i, entries), cache.mask)
-        x = x + layer.ffn(layer.ln2(x))
-    return model.lm_head(model.ln_final(x))
+        fl = fused[i] if fused is not None else FusedLayer(None, None)
+        q, entries = project(layer.attn, _norm(layer.ln1, x), positions, angles, fl.qkv)
+        x = x + attend(layer.attn, q, cache.update(i, entries), cache.mask, cache.causal)
+        x = x + _feed_forward(layer.ffn, _norm(layer.ln2, x), fl.gate_up)
+    if num_logits is not None:
+        x = x[:, x.shape[1] - num_logits :]
+    return model.lm_head(_norm(model.ln_final, x))
 
 
 class KVCache:
@@ -147,6 +232,8 @@ class KVCache:
         self.length = 0  # slots filled so far (the same for every row)
         self._start = 0
         self.mask: torch.Tensor | None = None
+        self.causal = False
+        self._padded = bool(self.pad.any())
         self._slots = torch.arange(max_len, device=device)
 
     @property
@@ -160,7 +247,8 @@ class KVCache:
         self._start, self.length = self.length, self.length + t
         query_slots = self._slots[self._start : self.length]
         key_slots = self._slots[: self.length]
-        if t == 1 and not bool(self.pad.any()):
+        self.causal = self._start == 0 and t > 1 and not self._padded
+        if self.causal or (t == 1 and not self._padded):
             self.mask = None
         else:
             causal = key_slots[None, :] <= query_slots[:, None]  # (t, T)

@@ -114,6 +114,7 @@ class PagedKVCache:
         ]
         self.device = weight.device
         self.mask: torch.Tensor | None = None
+        self.causal = False
         self._write = self._read = torch.empty(0, dtype=torch.long)
 
     @property
@@ -142,7 +143,8 @@ class PagedKVCache:
         self._write = self._slots(tables, positions).flatten().to(self.device)
         # Keys past a row's end point at its block 0 (a valid slot); the mask hides them.
         self._read = self._slots(tables, keys.expand(b, total).clamp(max=(start + t - 1)[:, None])).to(self.device)
-        self.mask = (keys[None, None, :] <= positions[:, :, None])[:, None].to(self.device)
+        self.causal = b == 1 and starts[0] == 0 and t > 1  # a fresh prefill: the kernel's causal mode
+        self.mask = None if self.causal else (keys[None, None, :] <= positions[:, :, None])[:, None].to(self.device)
         return positions.to(self.device)
 
     def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:

@@ -96,13 +96,15 @@ class _Cached:
     def __init__(self, model: nn.Module, max_len: int):
         self.model, self.cache, self.calls = model, KVCache(model, 1, max_len), 0
 
-    def feed(self, tokens: Sequence[int]) -> torch.Tensor:
-        """Run the tokens the cache lacks (those from ``cache.length`` on) -> logits (n, vocab)."""
+    def feed(self, tokens: Sequence[int], num_logits: int = 1) -> torch.Tensor:
+        """Run the tokens the cache lacks (those from ``cache.length`` on) -> logits (num_logits, vocab)
+        of the last positions."""
         new = list(tokens[self.cache.length :])
         device = self.model.token_embeddings.weight.device
         positions = self.cache.advance(len(new))
         self.calls += 1
-        return forward_with_cache(self.model, torch.tensor([new], device=device), positions, self.cache)[0]
+        ids = torch.tensor([new], device=device)
+        return forward_with_cache(self.model, ids, positions, self.cache, num_logits=num_logits)[0]
 
 
 @torch.inference_mode()
@@ -157,7 +159,7 @@ def speculative_generate(
         else:
             drafts = draft.propose(seq, k)
             q = torch.nn.functional.one_hot(torch.tensor(drafts, dtype=torch.long), vocab).float()
-        p = _distribution(tgt.feed(seq + drafts)[-(len(drafts) + 1) :], sampling)
+        p = _distribution(tgt.feed(seq + drafts, len(drafts) + 1), sampling)
         n_ok, token = accept_or_resample(p, q, drafts, generator)
         proposed, accepted = proposed + len(drafts), accepted + n_ok
         seq += drafts[:n_ok] + [token]
