@@ -7,9 +7,10 @@
   are packed per byte.
 
 Decoding is memory-bound, so reading 1 byte (or half a byte) per weight instead of 4 is where the
-speedup comes from, when the matmul kernel dequantizes on the fly. ``Int8Linear`` uses PyTorch's
-fused int8 weight-only kernel where it exists; ``Int4Linear`` unpacks and dequantizes in PyTorch,
-which teaches the format and saves memory but not time.
+speedup comes from, when the matmul kernel dequantizes on the fly (in registers). These layers
+dequantize in plain PyTorch (a cast, or an unpack, before a float matmul), which teaches the
+formats and saves memory but not time; PyTorch's fused ``_weight_int8pack_mm`` was slower still on
+the course's small shapes on CPU.
 """
 
 from __future__ import annotations
@@ -52,9 +53,7 @@ class Int8Linear(nn.Module):
         return self.qweight.to(self.scale.dtype) * self.scale[:, None]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type == "cpu" and x.dtype == self.scale.dtype and hasattr(torch, "_weight_int8pack_mm"):
-            flat = x.reshape(-1, self.d_in)
-            return torch._weight_int8pack_mm(flat.contiguous(), self.qweight, self.scale).view(*x.shape[:-1], self.d_out)
+        # The per-row scale commutes with the matmul: x (q s)^T = (x q^T) s.
         return F.linear(x, self.qweight.to(x.dtype)) * self.scale.to(x.dtype)
 
     def extra_repr(self) -> str:
