@@ -47,17 +47,22 @@ class PromptLookup:
 @dataclass(frozen=True)
 class SpeculativeResult:
     """``tokens``: the generated tokens; ``proposed`` / ``accepted``: draft tokens offered and kept;
-    ``target_calls``: target forward passes (prefill included); ``draft_calls``: draft forward passes."""
+    ``rejected``: rounds that ended with a rejection; ``target_calls``: target forward passes
+    (prefill included); ``draft_calls``: draft forward passes."""
 
     tokens: list[int]
     proposed: int
     accepted: int
+    rejected: int
     target_calls: int
     draft_calls: int
 
     @property
     def acceptance_rate(self) -> float:
-        return self.accepted / self.proposed if self.proposed else 0.0
+        """The per-token acceptance probability alpha of Leviathan et al.: accepted over examined draft
+        tokens (the tokens after a round's first rejection are never examined)."""
+        examined = self.accepted + self.rejected
+        return self.accepted / examined if examined else 0.0
 
 
 def expected_tokens_per_round(alpha: float, k: int) -> float:
@@ -142,7 +147,7 @@ def speculative_generate(
     sampling = SamplingParams(temperature, top_k, top_p, min_p)
     tgt = _Cached(target, max_len)
     drf = _Cached(draft, max_len) if isinstance(draft, nn.Module) else None
-    seq, proposed, accepted = list(prompt), 0, 0
+    seq, proposed, accepted, rejected = list(prompt), 0, 0, 0
     vocab = target.config.vocab_size
     while len(seq) - len(prompt) < max_new_tokens:
         n = len(seq)
@@ -161,7 +166,7 @@ def speculative_generate(
             q = torch.nn.functional.one_hot(torch.tensor(drafts, dtype=torch.long), vocab).float()
         p = _distribution(tgt.feed(seq + drafts, len(drafts) + 1), sampling)
         n_ok, token = accept_or_resample(p, q, drafts, generator)
-        proposed, accepted = proposed + len(drafts), accepted + n_ok
+        proposed, accepted, rejected = proposed + len(drafts), accepted + n_ok, rejected + (n_ok < len(drafts))
         seq += drafts[:n_ok] + [token]
         tgt.cache.truncate(n + n_ok)  # the newest token is never cached: the next round feeds it
         if drf is not None:
@@ -170,4 +175,4 @@ def speculative_generate(
             seq = seq[: seq.index(eos_id, n) + 1]
             break
     tokens = seq[len(prompt) : len(prompt) + max_new_tokens]
-    return SpeculativeResult(tokens, proposed, accepted, tgt.calls, drf.calls if drf else 0)
+    return SpeculativeResult(tokens, proposed, accepted, rejected, tgt.calls, drf.calls if drf else 0)
