@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course_lib.inference import BlockAllocator, Engine, PagedKVCache, SamplingParams, block_keys, generate
+from course_lib.inference import (
+    BlockAllocator,
+    Engine,
+    PagedKVCache,
+    SamplingParams,
+    block_keys,
+    forward_with_cache,
+    generate,
+)
 from tests.inference_helpers import VARIANTS, random_prompts, tiny_model
 
 GREEDY = SamplingParams(temperature=0.0)
@@ -39,8 +47,6 @@ def test_allocator_counts_references_and_recycles_the_oldest_cached_block():
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_paged_forward_matches_the_uncached_forward(variant):
-    from course_lib.inference import forward_with_cache
-
     model = tiny_model(variant)
     cache = PagedKVCache(model, num_blocks=12, block_size=4)
     prompts = random_prompts(3, seed=2)
