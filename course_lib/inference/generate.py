@@ -103,11 +103,13 @@ def stream_generate(
         generated: list[list[int]] = [[] for _ in range(b)]
         can_stop = eos_id is not None or bool(stop)
         for step in range(max_new_tokens):
-            logits = process_logits(logits, sampling, seq)
-            if sampling.greedy:
+            if sampling.greedy and sampling.repetition_penalty == 1:
                 nxt = logits.argmax(dim=-1)
+            elif sampling.greedy:
+                nxt = process_logits(logits, sampling, seq).argmax(dim=-1)
             else:
-                nxt = torch.multinomial(logits.softmax(dim=-1), 1, generator=generator).squeeze(-1)
+                probs = process_logits(logits, sampling, seq).softmax(dim=-1)
+                nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
             active = ~finished
             if can_stop:
                 nxt = torch.where(finished, torch.full_like(nxt, pad_id), nxt)

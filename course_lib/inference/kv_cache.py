@@ -26,7 +26,6 @@ from torch import nn
 
 from course_lib.model.attention import CausalSelfAttention, MultiHeadLatentAttention
 from course_lib.model.layers import Linear, RMSNorm, SwiGLU
-from course_lib.model.rope import apply_rope
 
 __all__ = [
     "cache_width", "project", "attend", "CacheView", "KVCache", "FusedLayer", "fuse_weights",
@@ -65,7 +64,9 @@ class _Angles(dict):
         key = (rope.head_dim, rope.max_seq_len, rope.theta, x.dtype)
         if key not in self:
             self[key] = (rope.cos[self.positions][:, None].to(x.dtype), rope.sin[self.positions][:, None].to(x.dtype))
-        return apply_rope(x, *self[key])
+        cos, sin = self[key]
+        half = x.shape[-1] // 2  # apply_rope's "rotate half", written out: x cos + (-x2, x1) sin
+        return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,10 @@ def fuse_weights(model: nn.Module) -> list[FusedLayer]:
 
 
 def _norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The course RMSNorm as PyTorch's single fused op (the same formula); any other norm as itself."""
+    """The course RMSNorm in four operations for float32 input (its own forward adds dtype round trips);
+    any other norm as itself."""
     if type(norm) is RMSNorm and x.dtype == torch.float32:
-        return F.rms_norm(x, norm.weight.shape, norm.weight, norm.eps)
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + norm.eps) * norm.weight
     return norm(x)
 
 
