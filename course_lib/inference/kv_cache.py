@@ -28,7 +28,7 @@ from course_lib.model.attention import CausalSelfAttention, MultiHeadLatentAtten
 from course_lib.model.layers import Linear, RMSNorm, SwiGLU
 
 __all__ = [
-    "cache_width", "project", "attend", "CacheView", "KVCache", "FusedLayer", "fuse_weights",
+    "cache_width", "cache_groups", "project", "attend", "CacheView", "KVCache", "FusedLayer", "fuse_weights",
     "forward_with_cache", "kv_bytes_per_token",
 ]  # fmt: skip
 
@@ -44,6 +44,13 @@ def cache_width(attn: nn.Module) -> int:
     if isinstance(attn, MultiHeadLatentAttention):
         return attn.cache_width()
     return 2 * attn.num_kv_heads * attn.head_dim
+
+
+def cache_groups(attn: nn.Module) -> int:
+    """How a cache lays out one layer's entries for reading: as ``groups`` contiguous runs of width
+    ``cache_width / groups`` per token (one per key head and per value head; MLA: one)."""
+    _check_attention(attn)
+    return 1 if isinstance(attn, MultiHeadLatentAttention) else 2 * attn.num_kv_heads
 
 
 def kv_bytes_per_token(model: nn.Module, dtype: torch.dtype = torch.float32) -> int:
@@ -115,7 +122,7 @@ def project(
     qkv_weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Queries and new cache entries of ``x``: (b, t, d_model); positions (b, t) int64 ->
-    q (b, heads, t, q_dim) and entries (b, t, cache_width(attn)). ``qkv_weight``: the fused
+    q (b, heads, t, q_dim) and entries (b, groups, t, width / groups) (see :func:`cache_groups`). ``qkv_weight``: the fused
     projection of :func:`fuse_weights` (MHA/GQA/MQA only)."""
     angles = _Angles(positions) if angles is None else angles
     rotate = angles.rotate
@@ -124,44 +131,44 @@ def project(
         h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
         qkv = F.linear(x, qkv_weight).view(b, t, h + 2 * kv, dh).transpose(1, 2)
         qk = rotate(attn.rope, qkv[:, : h + kv])
-        kv_heads = torch.cat((qk[:, h:], qkv[:, h + kv :]), dim=1)  # (b, 2 kv, t, dh): keys, then values
-        return qk[:, :h], kv_heads.transpose(1, 2).reshape(b, t, 2 * kv * dh)
+        return qk[:, :h], torch.cat((qk[:, h:], qkv[:, h + kv :]), dim=1)  # (b, 2 kv, t, dh): keys, values
     if isinstance(attn, MultiHeadLatentAttention):
         h, dh, dr = attn.num_heads, attn.head_dim, attn.rope_dim
         q = attn.q_proj(x).view(b, t, h, dh + dr).transpose(1, 2)
         q_nope, q_rope = q.split([dh, dr], dim=-1)
         q = torch.cat((q_nope, rotate(attn.rope, q_rope)), dim=-1)
         k_rope = rotate(attn.rope, attn.k_rope_proj(x)[:, None])[:, 0]
-        return q, torch.cat((attn.kv_down(x), k_rope), dim=-1)
+        return q, torch.cat((attn.kv_down(x), k_rope), dim=-1)[:, None]
     _check_attention(attn)
     h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
     q = rotate(attn.rope, attn.q_proj(x).view(b, t, h, dh).transpose(1, 2))
     k = rotate(attn.rope, attn.k_proj(x).view(b, t, kv, dh).transpose(1, 2))
-    v = attn.v_proj(x).view(b, t, kv, dh)
-    return q, torch.cat((k.transpose(1, 2).reshape(b, t, kv * dh), v.reshape(b, t, kv * dh)), dim=-1)
+    v = attn.v_proj(x).view(b, t, kv, dh).transpose(1, 2)
+    return q, torch.cat((k, v), dim=1)
 
 
 def attend(
     attn: nn.Module, q: torch.Tensor, entries: torch.Tensor, mask: torch.Tensor | None, causal: bool = False
 ) -> torch.Tensor:
-    """Attention of q (b, heads, t, q_dim) over cached entries (b, T, width) -> output (b, t, d_model).
+    """Attention of q (b, heads, t, q_dim) over cached entries (b, groups, T, width / groups) (see
+    :func:`cache_groups`) -> output (b, t, d_model).
 
     ``mask``: bool (b, 1, t, T), True where a query may read a key; ``None`` lets every query read
     every key (one decode step over a cache without padding), or, with ``causal``, key ``j <= i``
     (a prefill from position 0 without padding, t == T: the fused kernel's causal mode).
     """
     b, _, t, _ = q.shape
-    T = entries.shape[1]
+    T = entries.shape[2]
     if isinstance(attn, MultiHeadLatentAttention):
         h, dh, dr = attn.num_heads, attn.head_dim, attn.rope_dim
-        latent, k_rope = entries.split([attn.kv_rank, dr], dim=-1)
+        latent, k_rope = entries[:, 0].split([attn.kv_rank, dr], dim=-1)
         k_nope = attn.k_up(latent).view(b, T, h, dh).transpose(1, 2)
         v = attn.v_up(latent).view(b, T, h, dh).transpose(1, 2)
         k = torch.cat((k_nope, k_rope[:, None].expand(b, h, T, dr)), dim=-1)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
         return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
     h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
-    k, v = entries.view(b, T, 2, kv, dh).permute(2, 0, 3, 1, 4)
+    k, v = entries[:, :kv], entries[:, kv:]  # (b, kv, T, dh) each
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=kv != h)
     return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
 
@@ -173,8 +180,8 @@ class CacheView(Protocol):
     causal: bool  # with mask None: True for plain causal attention (t == T), False for none
 
     def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:
-        """Store the new tokens' entries (b, t, width) of ``layer``; return all entries the queries
-        may read, (b, T, width)."""
+        """Store the new tokens' entries (b, groups, t, width / groups) of ``layer``; return all
+        entries the queries may read, (b, groups, T, width / groups)."""
         ...
 
 
@@ -210,7 +217,8 @@ def forward_with_cache(
 class KVCache:
     """A preallocated cache for a batch of sequences decoded in lockstep (``generate``).
 
-    ``entries[layer]``: (batch, max_len, width). Rows are left-padded: row ``i`` starts at slot
+    ``entries[layer]``: (batch, groups, max_len, width / groups), so that each key and value head
+    is contiguous over positions (see :func:`cache_groups`). Rows are left-padded: row ``i`` starts at slot
     ``pad[i]``, and slot ``s`` holds position ``s - pad[i]``. :meth:`advance` prepares the next
     forward of ``t`` tokens (write slots and mask); :meth:`truncate` rolls back (speculative decoding).
     """
@@ -226,7 +234,11 @@ class KVCache:
     ):
         weight = model.token_embeddings.weight
         device, dtype = weight.device, dtype or weight.dtype
-        self.entries = [torch.zeros(batch_size, max_len, cache_width(layer.attn), device=device, dtype=dtype) for layer in model.layers]
+        self.entries = [
+            torch.zeros(batch_size, g, max_len, cache_width(layer.attn) // g, device=device, dtype=dtype)
+            for layer in model.layers
+            for g in [cache_groups(layer.attn)]
+        ]
         self.max_len = max_len
         self.pad = torch.zeros(batch_size, dtype=torch.long, device=device) if pad is None else pad.to(device)
         if self.pad.shape != (batch_size,):
@@ -262,8 +274,8 @@ class KVCache:
 
     def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:
         cache = self.entries[layer]
-        cache[:, self._start : self.length] = entries
-        return cache[:, : self.length]
+        cache[:, :, self._start : self.length] = entries
+        return cache[:, :, : self.length]
 
     def truncate(self, length: int) -> None:
         """Forget every slot from ``length`` on (rejected speculative tokens)."""

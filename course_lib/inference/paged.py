@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from course_lib.inference.kv_cache import cache_width
+from course_lib.inference.kv_cache import cache_groups, cache_width
 
 __all__ = ["BlockKey", "block_keys", "BlockAllocator", "PagedKVCache"]
 
@@ -112,6 +112,7 @@ class PagedKVCache:
             torch.zeros(num_blocks * block_size, cache_width(layer.attn), device=weight.device, dtype=dtype or weight.dtype)
             for layer in model.layers
         ]
+        self.groups = [cache_groups(layer.attn) for layer in model.layers]
         self.device = weight.device
         self.mask: torch.Tensor | None = None
         self.causal = False
@@ -149,5 +150,7 @@ class PagedKVCache:
 
     def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:
         pool = self.pools[layer]
-        pool[self._write] = entries.reshape(-1, pool.shape[1]).to(pool.dtype)
-        return pool[self._read]
+        pool[self._write] = entries.transpose(1, 2).reshape(-1, pool.shape[1]).to(pool.dtype)
+        b, T = self._read.shape
+        g = self.groups[layer]
+        return pool[self._read].view(b, T, g, pool.shape[1] // g).transpose(1, 2)
