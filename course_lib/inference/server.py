@@ -27,13 +27,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from course_lib.corpora import EOT
 from course_lib.inference.engine import Engine, RequestOutput
 from course_lib.inference.sampling import SamplingParams
 from course_lib.tokenization import Tokenizer
 
-__all__ = ["CompletionRequest", "AsyncEngine", "create_app", "EOT"]
-
-EOT = "<|endoftext|>"
+__all__ = ["CompletionRequest", "AsyncEngine", "create_app"]
 
 
 class CompletionRequest(BaseModel):
