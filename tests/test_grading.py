@@ -152,11 +152,13 @@ def test_json_report_has_the_documented_shape(demo_report: GradeReport, tmp_path
     path = tmp_path / "report.json"
     demo_report.write_json(path)
     data = json.loads(path.read_text())
-    assert set(data) == {"assignment", "impl", "points", "points_possible", "tests"}
-    assert data["assignment"] == "a9_demo" and data["impl"] == "assignments"
+    assert set(data) == {"assignment", "impl", "interrupted", "points", "points_possible", "tests"}
+    assert data["assignment"] == "a9_demo" and data["impl"] == "assignments" and data["interrupted"] is False
     for test in data["tests"]:
-        assert set(test) == {"name", "part", "points", "points_possible", "status"}
+        assert set(test) == {"name", "part", "points", "points_possible", "status", "message"}
         assert test["status"] in {"passed", "failed", "not attempted", "timed out", "crashed", "skipped"}
+    messages = {t["name"]: t["message"] for t in data["tests"]}
+    assert "wrong() should return 42" in messages["test_wrong"] and messages["test_good"] == ""
     assert data["points"] == sum(t["points"] for t in data["tests"])
     assert data["points_possible"] == sum(t["points_possible"] for t in data["tests"])
 
