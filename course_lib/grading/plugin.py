@@ -16,6 +16,9 @@ It also
 - shortens what pytest prints for a not-attempted test to one line (no traceback wall).
 
 Without the runner (a plain ``pytest -p course_lib.grading.plugin``) it only does the last three.
+
+The hooks are closures made once, when pytest loads the plugin (before any test, so before any
+student code): replacing this module's functions afterwards changes nothing pytest calls.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from _pytest.skipping import evaluate_skip_marks
 from course_lib.grading.channel import open_writer
 from course_lib.grading.guard import GuardComparisons
 
-_SEND = open_writer()
 _ORIGINAL_REWRITE = _rewrite.rewrite_asserts
 
 
@@ -44,65 +46,12 @@ class AbortedByCodeUnderTest(Exception):
     """The code under test raised KeyboardInterrupt or called pytest.exit()."""
 
 
-def _send(event: dict) -> None:
-    if _SEND is not None:
-        _SEND(event)
-
-
 def grade_marker(item: pytest.Item) -> tuple[str, float]:
     """``(part, points)`` of a test from its ``grade`` marker (``("ungraded", 0)`` without one)."""
     marker = item.get_closest_marker("grade")
     if marker is None:
         return "ungraded", 0.0
     return str(marker.kwargs["part"]), float(marker.kwargs["points"])
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    for item in session.items:
-        part, points = grade_marker(item)
-        skip = evaluate_skip_marks(item)
-        _send({"event": "collected", "nodeid": item.nodeid, "name": item.name, "part": part, "points": points,
-               "marker_skip": skip.reason if skip is not None else None})  # fmt: skip
-    _send({"event": "collection_done", "count": len(session.items)})
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    del nextitem
-    _send({"event": "start", "nodeid": item.nodeid})
-    result = yield
-    _send({"event": "finish", "nodeid": item.nodeid})
-    return result
-
-
-def _no_abort(phase: str, exc: BaseException) -> AbortedByCodeUnderTest:
-    what = "called pytest.exit()" if isinstance(exc, Exit) else f"raised {type(exc).__name__}"
-    detail = str(exc).strip()
-    return AbortedByCodeUnderTest(f"the code under test {what} during {phase}" + (f": {detail}" if detail else ""))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item):
-    try:
-        return (yield)
-    except (KeyboardInterrupt, Exit) as exc:
-        raise _no_abort("setup", exc) from exc
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    try:
-        return (yield)
-    except (KeyboardInterrupt, Exit) as exc:
-        raise _no_abort("the test", exc) from exc
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
-    try:
-        return (yield)
-    except (KeyboardInterrupt, Exit) as exc:
-        raise _no_abort("teardown", exc) from exc
 
 
 def _exception_chain(exc: BaseException | None) -> list[BaseException]:
@@ -131,17 +80,76 @@ def _first_line(text: str) -> str:
     return ""
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    report: pytest.TestReport = yield
-    event = {"event": "phase", "nodeid": item.nodeid, "when": report.when, "outcome": report.outcome, "chain": []}
-    if report.skipped:
-        event["skip_reason"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
-    elif report.failed and call.excinfo is not None:
-        chain = _exception_chain(call.excinfo.value)
-        event["chain"] = [describe(e) for e in chain]
-        if any(isinstance(e, NotImplementedError) for e in chain):
-            own = next(str(e) for e in chain if isinstance(e, NotImplementedError))
-            report.longrepr = f"not attempted: {_first_line(own)}"
-    _send(event)
-    return report
+def _no_abort(phase: str, exc: BaseException) -> AbortedByCodeUnderTest:
+    what = "called pytest.exit()" if isinstance(exc, Exit) else f"raised {type(exc).__name__}"
+    detail = str(exc).strip()
+    return AbortedByCodeUnderTest(f"the code under test {what} during {phase}" + (f": {detail}" if detail else ""))
+
+
+def _make_hooks(send, describe, chain_of, marker_of, no_abort):  # noqa: ANN001, ANN202, C901
+    """The plugin's hooks, closed over the functions they use (see the module docstring)."""
+    send = send or (lambda event: None)
+
+    def pytest_collection_finish(session: pytest.Session) -> None:
+        for item in session.items:
+            part, points = marker_of(item)
+            skip = evaluate_skip_marks(item)
+            send({"event": "collected", "nodeid": item.nodeid, "name": item.name, "part": part, "points": points,
+                  "marker_skip": skip.reason if skip is not None else None})  # fmt: skip
+        send({"event": "collection_done", "count": len(session.items)})
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+        send({"event": "start", "nodeid": item.nodeid})
+        result = yield
+        send({"event": "finish", "nodeid": item.nodeid})
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(item: pytest.Item):
+        try:
+            return (yield)
+        except (KeyboardInterrupt, Exit) as exc:
+            raise no_abort("setup", exc) from exc
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(item: pytest.Item):
+        try:
+            return (yield)
+        except (KeyboardInterrupt, Exit) as exc:
+            raise no_abort("the test", exc) from exc
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+        try:
+            return (yield)
+        except (KeyboardInterrupt, Exit) as exc:
+            raise no_abort("teardown", exc) from exc
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+        report: pytest.TestReport = yield
+        event = {"event": "phase", "nodeid": item.nodeid, "when": report.when, "outcome": report.outcome, "chain": []}
+        if report.skipped:
+            event["skip_reason"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        elif report.failed and call.excinfo is not None:
+            chain = chain_of(call.excinfo.value)
+            event["chain"] = [describe(e) for e in chain]
+            own = next((e for e in chain if isinstance(e, NotImplementedError)), None)
+            if own is not None:
+                report.longrepr = f"not attempted: {_first_line(str(own))}"
+        send(event)
+        return report
+
+    return (pytest_collection_finish, pytest_runtest_protocol, pytest_runtest_setup, pytest_runtest_call,
+            pytest_runtest_teardown, pytest_runtest_makereport)  # fmt: skip
+
+
+(
+    pytest_collection_finish,
+    pytest_runtest_protocol,
+    pytest_runtest_setup,
+    pytest_runtest_call,
+    pytest_runtest_teardown,
+    pytest_runtest_makereport,
+) = _make_hooks(open_writer(), describe, _exception_chain, grade_marker, _no_abort)
