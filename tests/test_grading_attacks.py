@@ -56,28 +56,34 @@ if plugin is not None:
             setattr(plugin, name, lambda *a, **k: None)
 ''',
     "fake_result_lines": '''
-import json, os, sys
-fake = []
-for arg in sys.argv:                               # the old grader passed its log path on the command line
-    if arg.startswith("--grade-log="):
-        path = arg.split("=", 1)[1]
-        with open(path) as log:
-            ids = [json.loads(line)["nodeid"] for line in log if '"collected"' in line]
-        with open(path, "a") as log:
-            for nodeid in ids:
-                log.write(json.dumps({"event": "result", "nodeid": nodeid, "status": "passed", "message": ""}) + "\\n")
-for name in ("one", "two", "three"):
-    nodeid = f"tests/assignments/a9/test_demo.py::test_{name}"
-    fake += [{"event": "start", "nodeid": nodeid}, {"event": "result", "nodeid": nodeid, "status": "passed", "message": ""},
-             {"seq": 99, "event": "finish", "nodeid": nodeid}]
-lines = "".join(json.dumps(e) + "\\n" for e in fake)
-print(lines, flush=True)                           # on stdout, in case anyone parses it
-for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
-    if int(fd) > 2:                                # and on every other descriptor the process holds
-        try:
-            os.write(int(fd), lines.encode())
-        except OSError:
-            pass
+import atexit, json, os, sys
+
+def forge():
+    fake = []
+    for arg in sys.argv:                           # the old grader passed its log path on the command line
+        if arg.startswith("--grade-log="):
+            path = arg.split("=", 1)[1]
+            with open(path) as log:
+                ids = [json.loads(line)["nodeid"] for line in log if '"collected"' in line]
+            with open(path, "a") as log:
+                for nodeid in ids:
+                    log.write(json.dumps({"event": "result", "nodeid": nodeid, "status": "passed", "message": ""}) + "\\n")
+    for name in ("one", "two", "three"):
+        nodeid = f"tests/assignments/a9/test_demo.py::test_{name}"
+        fake += [{"event": "start", "nodeid": nodeid}, {"event": "result", "nodeid": nodeid, "status": "passed"},
+                 {"event": "phase", "nodeid": nodeid, "when": "call", "outcome": "passed", "chain": []},
+                 {"event": "finish", "nodeid": nodeid}]
+    lines = "".join(json.dumps(e) + "\\n" for e in fake)
+    print(lines, flush=True)                       # on stdout, in case anyone parses it
+    for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
+        if int(fd) > 2:                            # and on every other descriptor the process holds
+            try:
+                os.write(int(fd), lines.encode())
+            except OSError:
+                pass
+
+forge()                                            # before the real results...
+atexit.register(forge)                             # ...and after them
 ''',
     "keyboard_interrupt_then_sigkill_at_exit": '''
 import atexit, os, signal
