@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.paths import repo_root
-from course_lib.release import ReleaseError, check, release, render_skeleton
+from course_lib.release import ReleaseConflict, ReleaseError, check, release, render_skeleton
 
 REPO = repo_root()
 
@@ -108,8 +108,29 @@ def test_hand_edits_and_stray_files_in_assignments_are_reported(course: Path) ->
         "demo.py": "differs from the skeleton generated from solutions/",
         "notes.py": "not generated from solutions/ (stale or hand-written)",
     }
-    release(course)
+    with pytest.raises(ReleaseConflict) as refused:  # a student's work is never overwritten silently
+        release(course)
+    assert sorted(p.name for p in refused.value.paths) == ["demo.py", "notes.py"]
+    assert (target / "notes.py").exists() and "x * 2" in (target / "demo.py").read_text()
+    release(course, overwrite=True)
     assert check(course) == [] and not (target / "notes.py").exists()
+
+
+def test_course_release_refuses_to_overwrite_a_filled_in_skeleton(course: Path) -> None:
+    def run(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "course_lib.cli", "release", *flags], cwd=course,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    mine = course / "assignments" / "a9_demo" / "demo.py"
+    mine.write_text("def double(x):\n    return x * 2  # my work\n")
+    solution = course / "solutions" / "a9_demo" / "demo.py"
+    solution.write_text(solution.read_text().replace("y = x * 2", "y = x + x"))
+    refused = run()
+    assert refused.returncode == 2
+    assert "assignments/a9_demo/demo.py" in refused.stderr and "--overwrite" in refused.stderr
+    assert "my work" in mine.read_text()
+    assert run("--overwrite").returncode == 0
+    assert "my work" not in mine.read_text() and check(course) == []
 
 
 def test_course_release_check_exit_codes(course: Path) -> None:
