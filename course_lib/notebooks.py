@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,13 +52,14 @@ def execute_notebook(path: Path, *, cell_timeout: int = 600, write: bool = True)
         timeout=cell_timeout,
         kernel_name="python3",
         record_timing=False,
-        # the kernel's own log (e.g. "running over TCP without encryption") is not the notebook's output
-        extra_arguments=["--log-level=ERROR"],
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     start = time.perf_counter()
     try:
-        client.execute()
+        # The kernel's own log (e.g. "running over TCP without encryption", or its complaints while
+        # being shut down after a timeout) is not the notebook's output: cells' output travels over
+        # Jupyter's messages, not the kernel's stderr.
+        client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
         summary = [line for line in _ANSI.sub("", str(exc)).strip().splitlines() if line.strip()]
         return ExecutionResult(path, time.perf_counter() - start, error=summary[-1] if summary else repr(exc))

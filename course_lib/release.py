@@ -26,7 +26,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ReleaseError", "ReleaseConflict", "SyncProblem", "render_skeleton", "release", "check", "MANIFEST_NAME"]
+__all__ = [
+    "ReleaseError", "ReleaseConflict", "SyncProblem", "render_skeleton", "release", "check", "student_changes",
+    "MANIFEST_NAME",
+]  # fmt: skip
 
 MANIFEST_NAME = ".release-manifest.json"
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::\s*(?P<hint>.*\S))?\s*$")
@@ -237,3 +240,20 @@ def check(repo: Path, only: list[str] | None = None) -> list[SyncProblem]:
                 problems.append(SyncProblem(repo / "solutions" / assignment / rel, "changed since the last `course release`"))
     return problems
 
+
+
+def student_changes(repo: Path) -> list[Path]:
+    """Files of ``assignments/`` that changed since the last release: a student's work (empty on a
+    maintainer's checkout). Needs the release manifest's skeleton hashes; without them, nothing."""
+    changed: list[Path] = []
+    root = repo / "assignments"
+    for target in sorted(p for p in root.iterdir() if p.is_dir() and re.match(r"a\d+_", p.name)) if root.is_dir() else []:
+        written = _read_manifest(target).get("skeleton_sha256")
+        if not isinstance(written, dict):
+            continue
+        present = {rel.as_posix(): rel for rel in _files(target)}
+        for name in sorted(written.keys() | present.keys()):
+            path = target / name
+            if name not in present or name not in written or written[name] != _sha(path.read_bytes()):
+                changed.append(path)
+    return changed

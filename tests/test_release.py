@@ -35,6 +35,7 @@ class Counter:
 '''
 
 
+@pytest.mark.maintainer
 def test_committed_skeletons_are_in_sync_with_solutions() -> None:
     """The maintainers' check: run `course release` after editing solutions/ and commit the result."""
     problems = check(REPO)
@@ -148,6 +149,7 @@ def test_course_release_check_exit_codes(course: Path) -> None:
     assert "solutions/a9_demo/demo.py" in result.stderr and "course release" in result.stderr
 
 
+@pytest.mark.maintainer
 def test_every_skeleton_is_importable_and_not_attempted() -> None:
     """A fresh skeleton imports cleanly: students start from code that runs, not a syntax error."""
     for path in sorted((REPO / "assignments").glob("a*_*/**/*.py")):
@@ -158,3 +160,22 @@ def test_only_real_assignments_are_released(tmp_path: Path) -> None:
     shutil.copytree(REPO / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     with pytest.raises(ReleaseError, match="no assignment 'a42'"):
         release(tmp_path, ["a42"])
+
+
+def test_maintainer_checks_are_skipped_with_a_reason_on_a_students_copy(course: Path) -> None:
+    shutil.copy(REPO / "conftest.py", course / "conftest.py")
+    shutil.copy(REPO / "pyproject.toml", course / "pyproject.toml")
+    (course / "tests" / "test_skeletons.py").write_text(
+        "import pytest\n\n@pytest.mark.maintainer\ndef test_skeleton_is_pristine():\n    assert False, 'fails on a student copy'\n"
+    )
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "tests", "-rs", "-o", "addopts=", "-p", "no:cacheprovider"],
+                              cwd=course, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    assert run().returncode == 1  # a maintainer's checkout: the check runs (and here fails)
+    (course / "assignments" / "a9_demo" / "demo.py").write_text("def double(x):\n    return x * 2\n")
+    out = run()
+    assert out.returncode == 0, out.stdout
+    assert "maintainer check: assignments/ holds your work (1 file(s) changed since the release)" in out.stdout
+    assert "course grade aN" in out.stdout
