@@ -156,3 +156,26 @@ def test_attack_on_the_course_files_voids_the_grade(tmp_path: Path) -> None:
         (root / impl / "a9_demo" / "demo.py").write_text(student)
     with pytest.raises(GradingError, match="changed while the graded code ran.*test_demo.py.*void"):
         grade("a9", "assignments", timeout=20, repo=root, watchdog_grace=5)
+
+
+def test_the_comparison_guard_passes_library_values_and_refuses_home_made_equality() -> None:
+    import numpy as np
+    import torch
+
+    from course_lib.grading.guard import UntrustedValue, checked
+
+    trusted = [None, {}.keys(), torch.zeros(2), torch.Size([2]), np.float64(1.0), np.zeros(2), [1, (2, b"x")],
+               {"a": [1.5]}, torch.nn.Parameter(torch.zeros(1)), range(3), "s", torch.float32, pytest.approx(1.0)]  # fmt: skip
+    for value in trusted:
+        assert checked(value) is value
+
+    class Yes(int):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = int.__hash__
+
+    Yes.__module__ = "assignments.a9_demo.demo"  # as if the student's module had defined it
+    for value in (Yes(0), [1, Yes(0)], {"k": (Yes(0),)}):
+        with pytest.raises(UntrustedValue, match="Yes, which defines its own comparison"):
+            checked(value)
