@@ -16,6 +16,7 @@ Restoring all of these makes the continued run take exactly the same steps as an
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,13 @@ def _read(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         raise ValueError(f"{path} is empty (0 bytes): not a checkpoint")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if "Unsupported global" in line]
+        if not lines:
+            raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
+                             f"`course train`?): {_first_line(exc)}") from None  # fmt: skip
+        raise ValueError(f"{path} holds pickled objects other than tensors, which a weights_only load refuses "
+                         f"(never unpickle a file you do not trust): {lines[0]}") from None  # fmt: skip
     except Exception as exc:  # torch raises many types for a bad file: name the file and the cause
         raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
                          f"`course train`?): {_first_line(exc)}") from None  # fmt: skip
