@@ -45,7 +45,7 @@ LECTURES: tuple[Lecture, ...] = (
     Lecture(6, "scaling_laws", "power laws, IsoFLOP, parametric fits, compute-optimal allocation", "scaling", "a3_scaling"),
     Lecture(7, "data", "extraction, filtering, PII, exact and MinHash dedup", "data", "a4_data"),
     Lecture(8, "inference", "KV cache, sampling, batching, speculative decoding, quantization", "inference"),
-    Lecture(9, "evaluation", "perplexity, benchmark scoring, contamination", "evaluation"),
+    Lecture(9, "evaluation", "perplexity, benchmark scoring, statistics, contamination, lm-evaluation-harness", "evaluation"),
     Lecture(10, "alignment", "SFT, reward models, DPO, PPO/GRPO, LoRA", "alignment", "a5_alignment"),
 )
 
