@@ -52,9 +52,29 @@ def _budget_lines(preset, steps: int, batch: int) -> list[str]:
     ]
 
 
+def _problems(args: argparse.Namespace) -> list[str]:
+    from course_lib.argcheck import device_problem, folder_problem, number_problem
+
+    problems = [
+        number_problem("--steps", args.steps, minimum=1),
+        number_problem("--batch-size", args.batch_size, minimum=1),
+        number_problem("--lr", args.lr, above=0, maximum=10),
+        number_problem("--threads", args.threads, minimum=1, maximum=1024),
+        device_problem("--device", args.device),
+    ]
+    if args.out is not None and not args.dry_run:
+        problems.append(folder_problem("--out", args.out))
+    return [p for p in problems if p]
+
+
 def run(args: argparse.Namespace) -> int:
     from course_lib.training.presets import PRESETS
 
+    problems = _problems(args)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
     if args.preset not in PRESETS:
         print(f"error: unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
         return 2
