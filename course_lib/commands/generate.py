@@ -20,13 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tokenizer", type=Path, help="folder with vocab.json + merges.txt (default: next to the checkpoint)")
     parser.add_argument("--device", help="cpu, cuda or mps (default: the best available)")
+    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: the free cores, 1 when the machine is busy)")
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from course_lib.corpora import EOT
-    from course_lib.env import pick_device
+    from course_lib.env import configure_threads, pick_device
     from course_lib.inference import generate
     from course_lib.training import load_model, load_tokenizer
 
@@ -38,7 +39,11 @@ def run(args: argparse.Namespace) -> int:
     if args.temperature < 0 or not 0 < args.top_p <= 1 or args.max_new_tokens < 1:
         print("error: need temperature >= 0, 0 < top-p <= 1 and max-new-tokens >= 1", file=sys.stderr)
         return 2
+    if args.threads is not None and args.threads < 1:
+        print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
+        return 2
     device = pick_device(args.device)
+    configure_threads(args.threads)
     model, _ = load_model(args.checkpoint, device)
     tokenizer = load_tokenizer(tokenizer_dir)
     eot = tokenizer.special_ids[EOT]
