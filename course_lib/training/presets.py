@@ -2,6 +2,9 @@
 
 ``tiny`` is sized for a 2-core laptop CPU (minutes); ``small`` for a patient CPU or any GPU;
 ``gpu`` for a data-centre GPU in bf16 (the preset whose MFU ``benchmarks/training.py`` reports).
+``base`` and ``draft`` are the course's shipped models (``course pretrain`` trains both; lectures 08-10
+load them with :func:`course_lib.pretrained.load_pretrained`): one tokenizer, a 512-token context, and
+grouped-query attention in ``base`` so the KV cache has something to teach.
 """
 
 from __future__ import annotations
@@ -42,6 +45,24 @@ PRESETS: dict[str, Preset] = {
             ModelConfig(vocab_size=4096, context_length=256, d_model=256, num_layers=6, num_heads=8, d_ff=768,
                         num_kv_heads=4),  # fmt: skip
             TrainConfig(max_steps=2000, batch_size=32, max_lr=2e-3, min_lr=2e-4, warmup_steps=100, eval_interval=250),
+            8.0,
+        ),
+        Preset(
+            "base",
+            "the course base model: 1.3M parameters, 512-token context, GQA; 8 MB of stories",
+            ModelConfig(vocab_size=2048, context_length=512, d_model=128, num_layers=4, num_heads=4, d_ff=384,
+                        num_kv_heads=2),  # fmt: skip
+            TrainConfig(max_steps=800, batch_size=16, max_lr=3e-3, min_lr=3e-4, warmup_steps=40, eval_interval=100,
+                        eval_batches=8),  # fmt: skip
+            8.0,
+        ),
+        Preset(
+            "draft",
+            "the draft model for speculative decoding: base's tokenizer, 4x narrower, half the layers",
+            ModelConfig(vocab_size=2048, context_length=512, d_model=64, num_layers=2, num_heads=2, d_ff=192,
+                        num_kv_heads=1),  # fmt: skip
+            TrainConfig(max_steps=600, batch_size=16, max_lr=3e-3, min_lr=3e-4, warmup_steps=30, eval_interval=100,
+                        eval_batches=8),  # fmt: skip
             8.0,
         ),
         Preset(
