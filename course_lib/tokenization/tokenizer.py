@@ -112,8 +112,13 @@ def _encode_segment(piece_cache: _Cache, segment: str) -> tuple[int, ...]:
     return tuple(piece_cache.ids(pieces))
 
 
-def _encode_spaced(encode_segment: Callable[[str], tuple[int, ...]], part: str) -> tuple[int, ...]:
-    return encode_segment(" " + part)
+def _encode_spaced(segment_cache: _Cache, part: str) -> tuple[int, ...]:
+    """The ids of ``" " + part``. A long part (lines without a space, as in lists or tables) is cut
+    into its whitespace-delimited segments first, so that its lines are cached one by one."""
+    text = " " + part
+    if len(text) <= _MAX_CACHED_CHARS:
+        return segment_cache.encode(text)
+    return tuple(segment_cache.ids(_SEGMENT.findall(text)))
 
 
 class Tokenizer:
@@ -170,9 +175,8 @@ class Tokenizer:
         # reference cycle, so a dropped tokenizer is freed at once, without waiting for the collector.
         byte_ids = None if self._bytes_are_ids else self._byte_ids
         self._piece_cache = _Cache(partial(_encode_piece, self._ranks, self._merged, byte_ids))
-        encode_segment = partial(_encode_segment, self._piece_cache)
-        self._segment_cache = _Cache(encode_segment)
-        self._spaced_cache = _Cache(partial(_encode_spaced, encode_segment))  # part -> ids of " " + part
+        self._segment_cache = _Cache(partial(_encode_segment, self._piece_cache))
+        self._spaced_cache = _Cache(partial(_encode_spaced, self._segment_cache))  # part -> ids of " " + part
 
     # ------------------------------------------------------------------ files
     @classmethod
