@@ -1,8 +1,8 @@
 """Byte-level BPE tokenization, as GPT-2 does it: pre-tokenize, train merges, encode and decode.
 
 - :mod:`~course_lib.tokenization.pretokenize`: GPT-2's regex, special tokens, parallel counting.
-- :mod:`~course_lib.tokenization.merge`: :func:`merge_pair` (one merge over a sequence of ids) and
-  :func:`apply_merges_heap` (every merge on one long word, with a priority queue).
+- :mod:`~course_lib.tokenization.merge`: :func:`apply_merges_heap` (every merge on one long word, with
+  a priority queue).
 - :mod:`~course_lib.tokenization.train`: :func:`train_bpe` (incremental pair counts, a heap; long
   words as linked lists).
 - :mod:`~course_lib.tokenization.tokenizer`: :class:`Tokenizer` (encode with a cache, decode).

@@ -1,5 +1,4 @@
-"""Merging inside one word: one merge applied to a sequence of ids (the step both training and
-encoding repeat), and every merge applied to a long word with a priority queue.
+"""Merging inside one long word: every merge applied with a priority queue.
 
 Encoding a word applies the merges lowest rank first. Rescanning every adjacent pair after each
 merge costs time proportional to the word's length per merge, so quadratic time in all for one long
@@ -13,22 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 
-__all__ = ["merge_pair", "apply_merges_heap"]
-
-
-def merge_pair(ids: Sequence[int], left: int, right: int, merged_id: int) -> list[int]:
-    """``ids`` with every adjacent ``(left, right)`` replaced by ``merged_id``, scanning left to right
-    (so ``a a a`` merged as ``(a, a)`` gives ``aa a``, as GPT-2 does)."""
-    out: list[int] = []
-    i, n = 0, len(ids)
-    while i < n:
-        if i + 1 < n and ids[i] == left and ids[i + 1] == right:
-            out.append(merged_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
+__all__ = ["apply_merges_heap"]
 
 
 def apply_merges_heap(ids: Sequence[int], ranks: Mapping[tuple[int, int], int], merged: Sequence[int]) -> list[int]:

@@ -18,7 +18,6 @@ import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from course_lib.tokenization.merge import merge_pair
 from course_lib.tokenization.pretokenize import check_special_tokens, count_pretokens_in_file
 
 __all__ = ["train_bpe", "train_bpe_from_counts"]
@@ -90,14 +89,10 @@ def train_bpe_from_counts(
                 for pair in symbols.merge(a, b, new_id, count, delta):
                     pair_words[pair].add(index)
                 continue
-            merged = merge_pair(symbols, a, b, new_id)
-            for pair in zip(symbols, symbols[1:]):
-                delta[pair] -= count
-            for pair in zip(merged, merged[1:]):
-                delta[pair] += count
-                if new_id in pair:
-                    pair_words[pair].add(index)
-            words[index] = merged
+            created: set[tuple[int, int]] = set()
+            words[index] = _merge_list(symbols, a, b, new_id, count, delta, created)
+            for pair in created:
+                pair_words[pair].add(index)
         for pair, change in delta.items():
             if change == 0:
                 continue
@@ -109,6 +104,47 @@ def train_bpe_from_counts(
                 del pair_counts[pair]
                 pair_words.pop(pair, None)
     return vocab, merges
+
+
+def _merge_list(
+    symbols: list[int], a: int, b: int, new_id: int, count: int, delta: dict[tuple[int, int], int], created: set[tuple[int, int]]
+) -> list[int]:
+    """``symbols`` with every ``(a, b)`` merged left to right (``a a a`` -> ``aa a``), adding the
+    change of each pair beside a merge (times ``count``) to ``delta`` and the new pairs to ``created``.
+
+    Only the pairs that touch a merge change. Between two merges that follow each other (``a b a b``)
+    the old pair ``(b, a)`` is removed once and the new pair is ``(new, new)``.
+    """
+    out: list[int] = []
+    n = len(symbols)
+    last = n - 1
+    i = 0
+    merged_before = False  # whether out[-1] is a merge that ended just before i
+    while i < n:
+        symbol = symbols[i]
+        if symbol == a and i < last and symbols[i + 1] == b:
+            delta[a, b] -= count
+            if out:
+                if not merged_before:
+                    delta[out[-1], a] -= count
+                pair = (out[-1], new_id)
+                delta[pair] += count
+                created.add(pair)
+            if i + 2 < n:
+                right = symbols[i + 2]
+                delta[b, right] -= count
+                if not (right == a and i + 3 < n and symbols[i + 3] == b):  # else the next merge adds (new, new)
+                    pair = (new_id, right)
+                    delta[pair] += count
+                    created.add(pair)
+            out.append(new_id)
+            i += 2
+            merged_before = True
+        else:
+            out.append(symbol)
+            i += 1
+            merged_before = False
+    return out
 
 
 class _LinkedWord:
