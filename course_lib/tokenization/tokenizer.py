@@ -4,7 +4,10 @@ Encoding cuts the text like training did (special tokens whole, then GPT-2's reg
 the merges to each pre-token in the order they were learned: the lowest-ranked adjacent pair first,
 until none of the learned pairs is left. Text repeats a lot (" the", " said,"), so the ids of each
 pre-token and of each whitespace-delimited segment are cached, and the cache lookups run in C
-(``map`` over the segments), which is where most of the speed comes from.
+(``map`` over the segments), which is where most of the speed comes from. A long pre-token (one
+word of thousands of characters) is merged with a heap, in ``n log n`` time. The caches' functions
+hold the tables, never the tokenizer, so a tokenizer is in no reference cycle: dropping the last
+reference frees it at once.
 """
 
 from __future__ import annotations
