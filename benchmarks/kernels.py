@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         help="without a GPU: run every benchmark at tiny sizes through the interpreter (float32) to check the script; the figures mean nothing",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    from course_lib.kernels import triton_mode
+    from course_lib.env import triton_mode
 
     if args.smoke:
         if triton_mode() != "interpreter":

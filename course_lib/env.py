@@ -92,7 +92,8 @@ def configure_triton_mode() -> TritonMode:
 
 
 def triton_mode() -> TritonMode:
-    """The mode Triton kernels run in: ``compiled``, ``interpreter``, or ``unavailable``."""
+    """The mode Triton kernels run in: ``compiled`` (CUDA), ``interpreter`` (CPU, NumPy), or
+    ``unavailable`` (no triton package). The one public way to ask; ``course_lib.kernels`` re-exports it."""
     if not triton_available():
         return "unavailable"
     return "interpreter" if os.environ.get("TRITON_INTERPRET", "0") == "1" else "compiled"

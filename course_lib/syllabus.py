@@ -42,10 +42,10 @@ LECTURES: tuple[Lecture, ...] = (
     Lecture(3, "architecture", "Transformer LM, MHA/MQA/GQA/MLA, mixture of experts", "model", "a1_basics", "part 2"),
     Lecture(4, "gpus_and_kernels", "GPU model, roofline, profiling, Triton, FlashAttention-2", "kernels", "a2_systems", "part 1"),
     Lecture(5, "parallelism", "collectives, DDP, ZeRO/FSDP, tensor/pipeline/expert parallelism", "parallel", "a2_systems", "part 2"),
-    Lecture(6, "scaling_laws", "power laws, IsoFLOP, compute-optimal allocation", "scaling", "a3_scaling"),
+    Lecture(6, "scaling_laws", "power laws, IsoFLOP, parametric fits, compute-optimal allocation", "scaling", "a3_scaling"),
     Lecture(7, "data", "extraction, filtering, PII, exact and MinHash dedup", "data", "a4_data"),
     Lecture(8, "inference", "KV cache, sampling, batching, speculative decoding, quantization", "inference"),
-    Lecture(9, "evaluation", "perplexity, benchmark scoring, contamination", "evaluation"),
+    Lecture(9, "evaluation", "perplexity, benchmark scoring, statistics, contamination, lm-evaluation-harness", "evaluation"),
     Lecture(10, "alignment", "SFT, reward models, DPO, PPO/GRPO, LoRA", "alignment", "a5_alignment"),
 )
 

@@ -13,7 +13,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.kernels import HAS_TRITON, add, matmul, rms_norm, softmax, supported_dtypes, triton_mode
+from course_lib.env import triton_mode
+from course_lib.kernels import HAS_TRITON, add, matmul, rms_norm, softmax, supported_dtypes
 from course_lib.kernels.softmax import MAX_ROW
 
 pytestmark = pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
@@ -203,3 +204,10 @@ def test_cuda_kernels_match_torch_in_half_precision(dtype):
 def test_cuda_kernels_reject_cpu_tensors():
     with pytest.raises(ValueError, match="move them to 'cuda'"):
         softmax(torch.zeros(4, 4))
+
+
+def test_there_is_one_triton_mode():
+    """course_lib.env.triton_mode is the API; the kernels package re-exports that same function."""
+    import course_lib.kernels as K
+
+    assert K.triton_mode is triton_mode

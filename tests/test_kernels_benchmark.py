@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_lib.kernels import triton_mode
+from course_lib.env import triton_mode
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "kernels.py"
 

@@ -33,6 +33,7 @@ SCRIPT = textwrap.dedent(
 
     import torch
     import course_lib.kernels  # noqa: F401
+    from course_lib.kernels._triton import row_launch_config
     fa = sys.modules["course_lib.kernels.flash_attention"]
     mm = sys.modules["course_lib.kernels.matmul"]
     sm = sys.modules["course_lib.kernels.softmax"]
@@ -51,10 +52,10 @@ SCRIPT = textwrap.dedent(
     bf16, f32 = "*bf16", "*fp32"
     h100, a100 = GPUTarget("cuda", 90, 32), GPUTarget("cuda", 80, 32)
     compile_for("H100", h100, "add", va.add_kernel, dict(x_ptr=bf16, y_ptr=bf16, out_ptr=bf16), dict(BLOCK_SIZE=1024))
-    block, warps = sm._launch_config(16384)
+    block, warps = row_launch_config("softmax", 16384)
     compile_for("H100", h100, "softmax fwd", sm.softmax_fwd_kernel, dict(x_ptr=bf16, y_ptr=bf16), dict(BLOCK=block), warps)
     compile_for("H100", h100, "softmax bwd", sm.softmax_bwd_kernel, dict(y_ptr=bf16, dy_ptr=bf16, dx_ptr=bf16), dict(BLOCK=block), warps)
-    block, warps = rn._launch_config(4096)
+    block, warps = row_launch_config("rms_norm", 4096)
     types = dict(x_ptr=bf16, w_ptr=bf16, y_ptr=bf16, dy_ptr=bf16, dx_ptr=bf16, rstd_ptr=f32, dw_partial_ptr=f32, eps="fp32")
     compile_for("H100", h100, "rms_norm fwd", rn.rmsnorm_fwd_kernel, types, dict(BLOCK=block), warps)
     compile_for("H100", h100, "rms_norm bwd", rn.rmsnorm_bwd_kernel, types, dict(BLOCK=block), warps)

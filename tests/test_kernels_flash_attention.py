@@ -13,7 +13,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.kernels import HAS_TRITON, flash_attention, flash_attention_torch, triton_mode
+from course_lib.env import triton_mode
+from course_lib.kernels import (
+    HAS_TRITON,
+    FlashAttention2Function,
+    FlashAttention2TritonFunction,
+    flash_attention,
+    flash_attention_torch,
+)
 from course_lib.kernels.flash_attention import MAX_HEAD_DIM
 
 flash_attention_module = sys.modules["course_lib.kernels.flash_attention"]  # the attribute is the function
@@ -137,6 +144,74 @@ def test_bad_shapes_are_rejected_with_clear_messages(fn, name):
         fn(q, k.double(), v.double())
     with pytest.raises(ValueError, match="is on meta"):
         fn(q, k.to("meta"), v.to("meta"))
+
+
+# --- (batch*heads, seq, head_dim) inputs and the log-sum-exp, the same for both implementations ------
+
+
+def _naive_attention(q, k, v, is_causal, scale):
+    """Attention with the full score matrix: (out, logsumexp of the scaled, masked scores)."""
+    s = (q @ k.transpose(-1, -2)) * scale
+    if is_causal:  # top-left aligned, like SDPA's
+        s = s.masked_fill(torch.ones(s.shape[-2:], dtype=torch.bool, device=s.device).triu(1), float("-inf"))
+    return torch.softmax(s, dim=-1) @ v, torch.logsumexp(s, dim=-1)
+
+
+LSE_IMPLEMENTATIONS = [
+    pytest.param(lambda *a, **kw: flash_attention(*a, **kw), marks=needs_triton, id="triton"),
+    pytest.param(lambda *a, **kw: flash_attention_torch(*a, block_q=16, block_k=8, **kw), id="torch"),
+]
+
+
+@pytest.mark.parametrize("fn", LSE_IMPLEMENTATIONS)
+@pytest.mark.parametrize("is_causal", [False, True])
+@pytest.mark.parametrize("flat", [False, True], ids=["4d", "3d"])
+def test_log_sum_exp_output_and_its_gradient_match_the_naive_computation(fn, is_causal, flat):
+    q, k, v = _qkv(2, 2, 37, 29, 24, seed=16)
+    if flat:  # (batch*heads, seq, head_dim)
+        q, k, v = (t.reshape(4, t.shape[2], 24) for t in (q, k, v))
+    g = torch.Generator().manual_seed(17)
+    d_out, d_lse = torch.randn(q.shape, generator=g).to(q), torch.randn(q.shape[:-1], generator=g).to(q)
+
+    def run(attention):
+        leaves = [t.detach().clone().requires_grad_(True) for t in (q, k, v)]
+        out, lse = attention(*leaves)
+        ((out * d_out).sum() + (lse * d_lse).sum()).backward()
+        return out.detach(), lse.detach(), [leaf.grad for leaf in leaves]
+
+    out, lse, grads = run(lambda a, b, c: fn(a, b, c, is_causal=is_causal, scale=0.3, return_lse=True))
+    ref_out, ref_lse, ref_grads = run(lambda a, b, c: _naive_attention(a, b, c, is_causal, 0.3))
+    assert out.shape == q.shape and lse.shape == q.shape[:-1] and lse.dtype == torch.float32
+    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=0.3), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(lse, ref_lse, rtol=1e-4, atol=1e-4)
+    for name, got, want in zip("qkv", grads, ref_grads):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4, msg=lambda m, name=name: f"d{name}: {m}")
+
+
+@pytest.mark.parametrize("fn", [pytest.param(flash_attention, marks=needs_triton, id="triton"), pytest.param(flash_attention_torch, id="torch")])
+def test_flat_inputs_give_the_four_dimensional_result(fn):
+    q, k, v = _qkv(2, 3, 20, 20, 16, seed=18)
+    out = fn(q.reshape(6, 20, 16), k.reshape(6, 20, 16), v.reshape(6, 20, 16), is_causal=True)
+    torch.testing.assert_close(out, fn(q, k, v, is_causal=True).reshape(6, 20, 16))
+
+
+@pytest.mark.parametrize(
+    ("function", "backward_node"),
+    [
+        pytest.param(FlashAttention2TritonFunction, "FlashAttention2TritonFunctionBackward", marks=needs_triton, id="triton"),
+        pytest.param(FlashAttention2Function, "FlashAttention2FunctionBackward", id="torch"),
+    ],
+)
+def test_public_autograd_functions_return_output_and_log_sum_exp(function, backward_node):
+    q, k, v = _qkv(1, 2, 24, 24, 16, seed=19)
+    extra = () if function is FlashAttention2TritonFunction else (8, 8)  # the torch version's tile sizes
+    out, lse = function.apply(q, k, v, True, 0.25, *extra)
+    ref_out, ref_lse = _naive_attention(q, k, v, True, 0.25)
+    torch.testing.assert_close(out, ref_out, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(lse, ref_lse, rtol=1e-4, atol=1e-4)
+    q.requires_grad_(True)
+    wrapper = flash_attention if function is FlashAttention2TritonFunction else flash_attention_torch
+    assert type(wrapper(q, k, v).grad_fn).__name__ == backward_node
 
 
 # --- pure PyTorch -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The one place that imports Triton, and the checks every Triton-backed function runs first.
+"""The one place that imports Triton: the checks every Triton-backed function runs first, and the
+launch helpers and constants the kernels share.
 
 Triton has no wheels for macOS or Windows. There, ``import triton`` fails, yet
 ``course_lib.kernels`` must still import (its pure-PyTorch FlashAttention-2 works everywhere). So
@@ -7,26 +8,34 @@ kernel modules *define* their ``@triton.jit`` functions; only *calling* a Triton
 then fails, with an error that names the pure-PyTorch alternative (:func:`require_triton`).
 
 Where Triton is installed it runs in one of two modes (chosen by ``course_lib.env`` before triton is
-imported): compiled for a CUDA GPU, or interpreted on the CPU with NumPy (``TRITON_INTERPRET=1``).
-The interpreter has no bfloat16 and is slow, so there the kernels take float32 and small blocks.
+imported, and reported by :func:`course_lib.env.triton_mode`): compiled for a CUDA GPU, or
+interpreted on the CPU with NumPy (``TRITON_INTERPRET=1``). The interpreter has no bfloat16 and is
+slow, so there the kernels take float32, small blocks and one warp (:func:`num_warps`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
 import torch
 
-from course_lib.env import TritonMode, triton_mode
+from course_lib.env import triton_mode
 
 __all__ = [
     "HAS_TRITON",
     "triton",
     "tl",
-    "mode",
+    "LOG2E",
+    "LN2",
+    "KERNEL_LOG2E",
+    "KERNEL_LN2",
+    "MAX_ROW",
     "interpreting",
+    "num_warps",
+    "row_launch_config",
     "require_triton",
     "supported_dtypes",
     "check_tensors",
@@ -52,17 +61,46 @@ except ImportError:  # macOS, Windows, or a CPU-only environment without the whe
         cdiv=lambda a, b: -(-a // b),
         next_power_of_2=lambda n: 1 << max(int(n) - 1, 0).bit_length(),
     )
-    tl = SimpleNamespace(constexpr=Any)  # type: ignore[assignment]  (only annotations use it)
+    tl = SimpleNamespace(constexpr=lambda value: value)  # type: ignore[assignment]  (annotations, constants)
 
+LOG2E = math.log2(math.e)
+"""log2(e): ``exp(x) == exp2(x * LOG2E)``. Kernels fold it into the softmax scale, because ``exp2`` is
+what the hardware computes natively."""
+LN2 = math.log(2.0)
+"""ln(2) = 1 / log2(e): turns a log-sum-exp computed in log2 units back into natural-log units."""
+KERNEL_LOG2E = tl.constexpr(LOG2E)
+""":data:`LOG2E` as a compile-time constant, the form a ``@triton.jit`` kernel may read as a global."""
+KERNEL_LN2 = tl.constexpr(LN2)
+""":data:`LN2` as a compile-time constant for ``@triton.jit`` kernels."""
 
-def mode() -> TritonMode:
-    """``"compiled"`` (CUDA), ``"interpreter"`` (CPU, NumPy) or ``"unavailable"`` (no triton)."""
-    return triton_mode() if HAS_TRITON else "unavailable"
+MAX_ROW = 65536
+"""The longest row the one-pass row kernels (softmax, RMSNorm) take: it must fit in one program's
+registers."""
 
 
 def interpreting() -> bool:
     """True when Triton kernels run through the CPU interpreter (small blocks, float32 only)."""
-    return mode() == "interpreter"
+    return HAS_TRITON and triton_mode() == "interpreter"
+
+
+def num_warps(block: int) -> int:
+    """Warps for a program that handles ``block`` elements of a row: more for longer rows on the GPU,
+    one in the interpreter (which runs a program as a single NumPy computation)."""
+    if interpreting():
+        return 1
+    return 4 if block < 2048 else 8 if block < 8192 else 16
+
+
+def row_launch_config(function: str, n_cols: int) -> tuple[int, int]:
+    """(block, num_warps) for a one-pass kernel where one program holds a row of ``n_cols`` elements.
+
+    The block is the next power of two (lanes past the row's end are masked). Raises ``ValueError``
+    naming ``function`` for rows longer than :data:`MAX_ROW`.
+    """
+    if n_cols > MAX_ROW:
+        raise ValueError(f"{function}: rows of {n_cols} elements are longer than the {MAX_ROW} this one-pass kernel takes")
+    block = triton.next_power_of_2(n_cols)
+    return block, num_warps(block)
 
 
 def require_triton(function: str, alternative: str) -> None:
@@ -76,7 +114,7 @@ def require_triton(function: str, alternative: str) -> None:
 
 def supported_dtypes() -> tuple[torch.dtype, ...]:
     """Dtypes the kernels accept in the current mode: the interpreter computes with NumPy (no bf16)."""
-    if mode() == "compiled":
+    if HAS_TRITON and triton_mode() == "compiled":
         return (torch.float16, torch.bfloat16, torch.float32)
     return (torch.float32,)
 
@@ -104,7 +142,7 @@ def check_tensors(function: str, alternative: str, tensors: Sequence[tuple[str, 
             raise TypeError(f"{function}: {name} has dtype {t.dtype} but {first_name} has {first.dtype}")
         if t.device != first.device:
             raise ValueError(f"{function}: {name} is on {t.device} but {first_name} is on {first.device}")
-    if mode() == "compiled" and first.device.type != "cuda":
+    if triton_mode() == "compiled" and first.device.type != "cuda":
         raise ValueError(
             f"{function}: Triton compiles for the GPU here, but the tensors are on {first.device}; "
             f"move them to 'cuda' (or use {alternative}). Without a GPU, Triton runs in its CPU "

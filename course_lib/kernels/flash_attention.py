@@ -13,30 +13,39 @@ and at the end ``o = acc / l`` and ``lse = m + log(l)``. The (seq x seq) matrix 
 ``o`` and ``lse`` (one float per query) are saved for the backward pass. Exponentials use ``exp2``
 with ``log2(e)`` folded into the scale, which is what the hardware computes natively.
 
+The log-sum-exp is an output of the autograd function too (``flash_attention(..., return_lse=True)``),
+and it is differentiable: since ``d lse_i / d s_ij = p_ij``, a gradient ``dlse`` only shifts
+``delta`` below by ``-dlse``, so the same backward kernels serve both outputs.
+
 Causal attention skips key tiles above the diagonal entirely, and only the tiles that cross the
 diagonal (or the end of the keys) pay for masking: the main loop runs unmasked.
 
-Backward (FlashAttention-2's split, no atomics): ``delta = rowsum(dO * O)``; one kernel per key tile
+Backward (FlashAttention-2's split, no atomics): ``delta = rowsum(dO * O) - dlse``; one kernel per key tile
 accumulates ``dK, dV`` over the query tiles that see it; another per query tile accumulates ``dQ``.
 Both recompute ``p = exp(s - lse)`` tile by tile instead of storing it.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from course_lib.kernels._attention_inputs import check_attention_inputs
-from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
+from course_lib.kernels._attention_inputs import check_attention_inputs, with_head_axis
+from course_lib.kernels._triton import KERNEL_LN2, KERNEL_LOG2E, LOG2E, check_tensors, interpreting, tl, triton
 
-__all__ = ["flash_attention", "MAX_HEAD_DIM", "INTERPRETER_TILES", "flash_fwd_kernel", "flash_bwd_dkdv_kernel", "flash_bwd_dq_kernel"]
+__all__ = [
+    "flash_attention",
+    "FlashAttention2TritonFunction",
+    "MAX_HEAD_DIM",
+    "INTERPRETER_TILES",
+    "flash_fwd_kernel",
+    "flash_bwd_dkdv_kernel",
+    "flash_bwd_dq_kernel",
+]
 
 MAX_HEAD_DIM = 256
 """The largest head dimension the kernels take (a query tile must fit in registers)."""
 
 _ALTERNATIVE = "course_lib.kernels.flash_attention_torch"
-_LOG2E = math.log2(math.e)
 INTERPRETER_TILES = (16, 16)
 """(large, small) tile sizes in the CPU interpreter. The forward pass uses BLOCK_M = large queries and
 BLOCK_N = small keys (large must be a multiple of small); the backward kernels use large keys x small
@@ -131,7 +140,7 @@ def flash_fwd_kernel(
     )  # fmt: skip
 
     o = acc / l_i[:, None]
-    lse = (m_i + tl.log2(l_i)) * 0.6931471805599453  # back to natural-log units
+    lse = (m_i + tl.log2(l_i)) * KERNEL_LN2  # back to natural-log units
     tl.store(LSE + bh * n_q + offs_m, lse, mask=offs_m < n_q)
     o_ptrs = O + bh * n_q * HEAD_DIM + offs_m[:, None] * HEAD_DIM + offs_d[None, :]
     _store_tile(o_ptrs, o.to(O.dtype.element_ty), offs_m, n_q, offs_d, HEAD_DIM, PAD_D)
@@ -173,7 +182,7 @@ def flash_bwd_dkdv_kernel(
         rows = start_m + offs_m0
         q = _load_tile(q_base + rows[:, None] * HEAD_DIM + offs_d[None, :], rows, n_q, offs_d, HEAD_DIM, True, PAD_D)
         do = _load_tile(do_base + rows[:, None] * HEAD_DIM + offs_d[None, :], rows, n_q, offs_d, HEAD_DIM, True, PAD_D)
-        lse = tl.load(LSE + bh * n_q + rows, mask=rows < n_q, other=0.0) * 1.4426950408889634  # log2 units
+        lse = tl.load(LSE + bh * n_q + rows, mask=rows < n_q, other=0.0) * KERNEL_LOG2E  # log2 units
         delta = tl.load(DELTA + bh * n_q + rows, mask=rows < n_q, other=0.0)
         s_t = tl.dot(k, tl.trans(q)) * qk_scale  # (BLOCK_N, BLOCK_M): scores transposed
         valid = (rows[None, :] < n_q) & (offs_n[:, None] < n_k)
@@ -202,7 +211,7 @@ def flash_bwd_dq_kernel(
     q_offsets = bh * n_q * HEAD_DIM + offs_m[:, None] * HEAD_DIM + offs_d[None, :]
     q = _load_tile(Q + q_offsets, offs_m, n_q, offs_d, HEAD_DIM, True, PAD_D)
     do = _load_tile(DO + q_offsets, offs_m, n_q, offs_d, HEAD_DIM, True, PAD_D)
-    lse = tl.load(LSE + bh * n_q + offs_m, mask=offs_m < n_q, other=0.0) * 1.4426950408889634
+    lse = tl.load(LSE + bh * n_q + offs_m, mask=offs_m < n_q, other=0.0) * KERNEL_LOG2E
     delta = tl.load(DELTA + bh * n_q + offs_m, mask=offs_m < n_q, other=0.0)
     dq = tl.zeros([BLOCK_M, BLOCK_D], dtype=tl.float32)
     k_base = K + bh * n_k * HEAD_DIM
@@ -247,16 +256,26 @@ def _bwd_config(dtype: torch.dtype, head_dim: int) -> tuple[int, int, int, int]:
     return 128, 32, 8, 3
 
 
-class _FlashAttention(torch.autograd.Function):
+class FlashAttention2TritonFunction(torch.autograd.Function):
+    """FlashAttention-2 by the Triton kernels, as an autograd function with two differentiable outputs.
+
+    ``FlashAttention2TritonFunction.apply(q, k, v, is_causal, scale) -> (o, lse)`` with q
+    (batch, heads, n_q, head_dim), k and v (batch, heads, n_k, head_dim) on the device of the current
+    Triton mode, ``scale`` a float; o (batch, heads, n_q, head_dim) in q's dtype and lse (batch,
+    heads, n_q) float32, ``lse[b, h, i] = logsumexp_j(scale * q_i . k_j)`` over the visible keys.
+    It does not validate its inputs: :func:`flash_attention` does, then calls it. It saves
+    (q, k, v, o, lse) for the backward pass and no attention matrix.
+    """
+
     @staticmethod
-    def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool, scale: float) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool, scale: float) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         batch, heads, n_q, head_dim = q.shape
         n_k = k.shape[2]
         o = torch.empty_like(q)
         lse = torch.empty((batch, heads, n_q), dtype=torch.float32, device=q.device)
         consts = dict(HEAD_DIM=head_dim, BLOCK_D=_head_block(head_dim), IS_CAUSAL=is_causal, PAD_D=_head_block(head_dim) != head_dim)
-        args = (q, k, v, o, lse, n_q, n_k, scale * _LOG2E)
+        args = (q, k, v, o, lse, n_q, n_k, scale * LOG2E)
         if interpreting():
             block_m, block_n = INTERPRETER_TILES
             flash_fwd_kernel[(triton.cdiv(n_q, block_m), batch * heads)](*args, BLOCK_M=block_m, BLOCK_N=block_n, **consts)
@@ -264,22 +283,23 @@ class _FlashAttention(torch.autograd.Function):
             _fwd_autotuned[lambda meta: (triton.cdiv(n_q, meta["BLOCK_M"]), batch * heads)](*args, **consts)
         ctx.save_for_backward(q, k, v, o, lse)
         ctx.is_causal, ctx.scale = is_causal, scale
-        return o
+        return o, lse
 
     @staticmethod
-    def backward(ctx, do: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None, None]:  # type: ignore[override]
+    def backward(ctx, do: torch.Tensor, dlse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None, None]:  # type: ignore[override]
         q, k, v, o, lse = ctx.saved_tensors
         do = do.contiguous()
         batch, heads, n_q, head_dim = q.shape
         n_k = k.shape[2]
-        delta = (do.float() * o.float()).sum(-1)  # (batch, heads, n_q): rowsum(dO * O)
+        # (batch, heads, n_q): rowsum(dO * O), less dlse (d lse / d s = p adds p * dlse to dS)
+        delta = ((do.float() * o.float()).sum(-1) - dlse.float()).contiguous()
         dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
         big, small, num_warps, num_stages = _bwd_config(q.dtype, head_dim)
         consts = dict(
             HEAD_DIM=head_dim, BLOCK_D=_head_block(head_dim), IS_CAUSAL=ctx.is_causal,
             PAD_D=_head_block(head_dim) != head_dim, num_warps=num_warps, num_stages=num_stages,
         )  # fmt: skip
-        scales = (ctx.scale * _LOG2E, ctx.scale)
+        scales = (ctx.scale * LOG2E, ctx.scale)
         flash_bwd_dkdv_kernel[(triton.cdiv(n_k, big), batch * heads)](
             q, k, v, do, lse, delta, dk, dv, n_q, n_k, *scales, BLOCK_M=small, BLOCK_N=big, **consts
         )
@@ -290,25 +310,40 @@ class _FlashAttention(torch.autograd.Function):
 
 
 def flash_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool = False, scale: float | None = None
-) -> torch.Tensor:
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    is_causal: bool = False,
+    scale: float | None = None,
+    *,
+    return_lse: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Scaled dot-product attention by FlashAttention-2 Triton kernels (differentiable).
 
     q: (batch, heads, n_q, head_dim), k and v: (batch, heads, n_k, head_dim) -> (batch, heads, n_q,
     head_dim); the same as ``torch.nn.functional.scaled_dot_product_attention(q, k, v,
-    is_causal=is_causal, scale=scale)`` (causal masks are aligned top-left, like SDPA's). ``scale``
-    defaults to ``1/sqrt(head_dim)``. float32 in the CPU interpreter; float16, bfloat16 or float32
-    on a CUDA GPU. Non-contiguous inputs are copied. Without Triton, use
-    :func:`course_lib.kernels.flash_attention_torch.flash_attention_torch`.
+    is_causal=is_causal, scale=scale)`` (causal masks are aligned top-left, like SDPA's). q, k, v may
+    also all be (batch*heads, seq, head_dim), the layout of the flash-attn package's and CS336's
+    interfaces; the output then is (batch*heads, n_q, head_dim). ``scale`` defaults to
+    ``1/sqrt(head_dim)``. With ``return_lse=True`` the result is ``(out, lse)``, lse (batch, heads,
+    n_q) or (batch*heads, n_q) in float32, the log-sum-exp of each query's scaled scores, itself
+    differentiable (a loss may use it, as in ring attention or a z-loss). float32 in the CPU
+    interpreter; float16, bfloat16 or float32 on a CUDA GPU. Non-contiguous inputs are copied. Without
+    Triton, use :func:`course_lib.kernels.flash_attention_torch.flash_attention_torch`.
     """
     scale = check_attention_inputs("flash_attention", q, k, v, scale)
     check_tensors("flash_attention", _ALTERNATIVE, [("q", q), ("k", k), ("v", v)])
-    if q.shape[3] > MAX_HEAD_DIM:
-        raise ValueError(f"flash_attention: head_dim {q.shape[3]} is larger than the {MAX_HEAD_DIM} these kernels take")
-    if k.shape[2] == 0:
+    if q.shape[-1] > MAX_HEAD_DIM:
+        raise ValueError(f"flash_attention: head_dim {q.shape[-1]} is larger than the {MAX_HEAD_DIM} these kernels take")
+    if k.shape[-2] == 0:
         raise ValueError("flash_attention: k and v need at least one position (seq of k is 0)")
-    if q.shape[0] * q.shape[1] > 65535:
-        raise ValueError(f"flash_attention: batch * heads = {q.shape[0] * q.shape[1]} exceeds the 65535 programs of a grid axis")
-    if q.shape[2] == 0:
-        return torch.empty_like(q)
-    return _FlashAttention.apply(q, k, v, bool(is_causal), scale)
+    if q.shape[:-2].numel() > 65535:
+        raise ValueError(f"flash_attention: batch * heads = {q.shape[:-2].numel()} exceeds the 65535 programs of a grid axis")
+    q4, k4, v4 = (with_head_axis(t) for t in (q, k, v))
+    if q.shape[-2] == 0:
+        out, lse = torch.empty_like(q4), torch.empty(q4.shape[:-1], dtype=torch.float32, device=q.device)
+    else:
+        out, lse = FlashAttention2TritonFunction.apply(q4, k4, v4, bool(is_causal), scale)
+    if q.ndim == 3:
+        out, lse = out.squeeze(0), lse.squeeze(0)
+    return (out, lse) if return_lse else out

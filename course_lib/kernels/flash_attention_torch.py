@@ -5,14 +5,16 @@ It runs anywhere PyTorch does (macOS included) and is written to be compared lin
 grid, and each tile is a small batched matmul over (batch, heads). Only the output and the
 log-sum-exp of each query row are saved; the backward pass recomputes the probabilities tile by
 tile. It is not fast (the loops run in Python), but its memory is O(seq * block) instead of
-O(seq**2), and it shows exactly what the kernels do.
+O(seq**2), and it shows exactly what the kernels do. As there, the log-sum-exp is a second,
+differentiable output (``return_lse=True``): its gradient ``dlse`` enters the backward pass as
+``delta - dlse``.
 """
 
 from __future__ import annotations
 
 import torch
 
-from course_lib.kernels._attention_inputs import check_attention_inputs
+from course_lib.kernels._attention_inputs import check_attention_inputs, with_head_axis
 
 __all__ = ["flash_attention_torch", "FlashAttention2Function"]
 
@@ -33,7 +35,11 @@ def _tile_scores(
 
 
 class FlashAttention2Function(torch.autograd.Function):
-    """Autograd function: ``apply(q, k, v, is_causal, scale, block_q, block_k)`` -> o (b, h, n_q, d)."""
+    """Autograd function: ``apply(q, k, v, is_causal, scale, block_q, block_k) -> (o, lse)``.
+
+    q: (b, h, n_q, d), k and v: (b, h, n_k, d) -> o (b, h, n_q, d) in q's dtype and lse (b, h, n_q)
+    float32, both differentiable. Inputs are not validated: :func:`flash_attention_torch` does that.
+    """
 
     @staticmethod
     def forward(ctx, q, k, v, is_causal: bool, scale: float, block_q: int, block_k: int):  # type: ignore[override]
@@ -60,14 +66,15 @@ class FlashAttention2Function(torch.autograd.Function):
             lse[:, :, i : i + block_q] = m + torch.log(l)
         ctx.save_for_backward(q, k, v, o, lse)
         ctx.config = (is_causal, scale, block_q, block_k)
-        return o
+        return o, lse
 
     @staticmethod
-    def backward(ctx, do):  # type: ignore[override]
+    def backward(ctx, do, dlse):  # type: ignore[override]
         q, k, v, o, lse = ctx.saved_tensors
         is_causal, scale, block_q, block_k = ctx.config
         n_q, n_k = q.shape[2], k.shape[2]
-        delta = (do.float() * o.float()).sum(-1)  # rowsum(dO * O) = rowsum(P * dP)
+        # rowsum(dO * O) = rowsum(P * dP); d lse / d s = p adds p * dlse to dS, i.e. subtracts dlse here
+        delta = (do.float() * o.float()).sum(-1) - dlse.float()
         dq = torch.zeros(q.shape, dtype=torch.float32, device=q.device)
         dk = torch.zeros(k.shape, dtype=torch.float32, device=q.device)
         dv = torch.zeros(v.shape, dtype=torch.float32, device=q.device)
@@ -95,17 +102,25 @@ def flash_attention_torch(
     *,
     block_q: int = 64,
     block_k: int = 64,
-) -> torch.Tensor:
+    return_lse: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Scaled dot-product attention by tiled FlashAttention-2 in plain PyTorch (differentiable).
 
     q: (batch, heads, n_q, head_dim), k and v: (batch, heads, n_k, head_dim) -> (batch, heads, n_q,
     head_dim), the same as ``torch.nn.functional.scaled_dot_product_attention`` (causal masks aligned
-    top-left). Any float dtype and device; tiles are computed in float32. ``block_q`` and
-    ``block_k`` are the tile sizes (any positive integers; sequences need not be multiples).
+    top-left); or q, k, v all (batch*heads, seq, head_dim) -> (batch*heads, n_q, head_dim). Any
+    float dtype and device; tiles are computed in float32. ``block_q`` and ``block_k`` are the tile
+    sizes (any positive integers; sequences need not be multiples). With ``return_lse=True`` the
+    result is ``(out, lse)``, lse (batch, heads, n_q) or (batch*heads, n_q) in float32, the
+    differentiable log-sum-exp of each query's scaled scores.
     """
     scale = check_attention_inputs("flash_attention_torch", q, k, v, scale)
     if block_q < 1 or block_k < 1:
         raise ValueError(f"flash_attention_torch: block sizes must be positive, got {block_q} and {block_k}")
-    if k.shape[2] == 0:
+    if k.shape[-2] == 0:
         raise ValueError("flash_attention_torch: k and v need at least one position (seq of k is 0)")
-    return FlashAttention2Function.apply(q, k, v, bool(is_causal), scale, block_q, block_k)
+    q4, k4, v4 = (with_head_axis(t) for t in (q, k, v))
+    out, lse = FlashAttention2Function.apply(q4, k4, v4, bool(is_causal), scale, block_q, block_k)
+    if q.ndim == 3:
+        out, lse = out.squeeze(0), lse.squeeze(0)
+    return (out, lse) if return_lse else out

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
-from course_lib.kernels.softmax import MAX_ROW
+from course_lib.kernels._triton import check_tensors, interpreting, row_launch_config, tl, triton
 
 __all__ = ["rms_norm", "rmsnorm_fwd_kernel", "rmsnorm_bwd_kernel"]
 
@@ -60,13 +59,6 @@ def rmsnorm_bwd_kernel(
     tl.store(dw_partial_ptr + pid * n_cols + cols, dw, mask=mask)
 
 
-def _launch_config(n_cols: int) -> tuple[int, int]:
-    if n_cols > MAX_ROW:
-        raise ValueError(f"rms_norm: rows of {n_cols} elements are longer than the {MAX_ROW} this one-pass kernel takes")
-    block = triton.next_power_of_2(n_cols)
-    return block, (1 if interpreting() else 4 if block < 2048 else 8 if block < 8192 else 16)
-
-
 def _n_backward_programs(n_rows: int, device: torch.device) -> int:
     """Programs of the backward kernel: a few per SM on the GPU, a handful in the interpreter."""
     if device.type == "cuda" and not interpreting():
@@ -82,7 +74,7 @@ class _RMSNorm(torch.autograd.Function):
         weight = weight.contiguous()
         y = torch.empty_like(rows)
         rstd = torch.empty(rows.shape[0], dtype=torch.float32, device=x.device)
-        block, num_warps = _launch_config(rows.shape[1])
+        block, num_warps = row_launch_config("rms_norm", rows.shape[1])
         if rows.numel():
             rmsnorm_fwd_kernel[(rows.shape[0],)](
                 rows, weight, y, rstd, rows.stride(0), y.stride(0), rows.shape[1], eps, BLOCK=block, num_warps=num_warps
@@ -99,7 +91,7 @@ class _RMSNorm(torch.autograd.Function):
         dx = torch.empty_like(rows)
         programs = _n_backward_programs(n_rows, rows.device)
         dw_partial = torch.zeros(programs, n_cols, dtype=torch.float32, device=rows.device)
-        block, num_warps = _launch_config(n_cols)
+        block, num_warps = row_launch_config("rms_norm", n_cols)
         if rows.numel():
             rmsnorm_bwd_kernel[(programs,)](
                 rows, weight, dy_rows, rstd, dx, dw_partial,

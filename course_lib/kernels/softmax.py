@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.kernels._triton import check_tensors, interpreting, tl, triton
+from course_lib.kernels._triton import MAX_ROW, check_tensors, row_launch_config, tl, triton
 
 __all__ = ["MAX_ROW", "softmax", "softmax_fwd_kernel", "softmax_bwd_kernel"]
-
-MAX_ROW = 65536
-"""The longest row the one-pass kernels take (it must fit in one program's registers)."""
 
 
 @triton.jit
@@ -44,15 +41,6 @@ def softmax_bwd_kernel(y_ptr, dy_ptr, dx_ptr, y_row_stride, dy_row_stride, dx_ro
     tl.store(dx_ptr + row * dx_row_stride + cols, dx.to(dx_ptr.dtype.element_ty), mask=mask)
 
 
-def _launch_config(n_cols: int) -> tuple[int, int]:
-    """(block, num_warps) for rows of ``n_cols``: more warps for longer rows on the GPU."""
-    if n_cols > MAX_ROW:
-        raise ValueError(f"softmax: rows of {n_cols} elements are longer than the {MAX_ROW} this one-pass kernel takes")
-    block = triton.next_power_of_2(n_cols)
-    num_warps = 4 if block < 2048 else 8 if block < 8192 else 16
-    return block, (1 if interpreting() else num_warps)
-
-
 def _as_rows(t: torch.Tensor) -> torch.Tensor:
     """(..., n) -> (rows, n) with unit stride along the row (a copy only if that is needed)."""
     t2 = t.reshape(-1, t.shape[-1])
@@ -64,7 +52,7 @@ class _Softmax(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         rows = _as_rows(x)
         y = torch.empty_like(rows)
-        block, num_warps = _launch_config(rows.shape[1])
+        block, num_warps = row_launch_config("softmax", rows.shape[1])
         if rows.numel():
             softmax_fwd_kernel[(rows.shape[0],)](
                 rows, y, rows.stride(0), y.stride(0), rows.shape[1], BLOCK=block, num_warps=num_warps
@@ -77,7 +65,7 @@ class _Softmax(torch.autograd.Function):
         (y,) = ctx.saved_tensors
         dy_rows = _as_rows(dy)
         dx = torch.empty_like(y)
-        block, num_warps = _launch_config(y.shape[1])
+        block, num_warps = row_launch_config("softmax", y.shape[1])
         if y.numel():
             softmax_bwd_kernel[(y.shape[0],)](
                 y, dy_rows, dx, y.stride(0), dy_rows.stride(0), dx.stride(0), y.shape[1], BLOCK=block, num_warps=num_warps

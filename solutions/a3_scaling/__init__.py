@@ -1,0 +1,1 @@
+"""Assignment 3: scaling laws."""
