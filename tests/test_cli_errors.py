@@ -68,6 +68,7 @@ CASES = {
     "generate_temperature_nan": (["generate", "--checkpoint", "{files}/run/model.pt", "--temperature", "nan"], "--temperature"),
     "generate_top_p_zero": (["generate", "--checkpoint", "{files}/run/model.pt", "--top-p", "0"], "--top-p"),
     "generate_zero_samples": (["generate", "--checkpoint", "{files}/run/model.pt", "--num-samples", "0"], "--num-samples"),
+    "generate_zero_threads": (["generate", "--checkpoint", "{files}/run/model.pt", "--threads", "0"], "--threads"),
     "generate_prompt_not_utf8": (["generate", "--checkpoint", "{files}/run/model.pt", "--prompt", b"caf\xe9"], "--prompt is not valid UTF-8"),
     "generate_missing_checkpoint": (["generate", "--checkpoint", "{files}/nowhere/model.pt"], "no checkpoint at"),
     "generate_empty_checkpoint": (["generate", "--checkpoint", "{files}/empty/model.pt"], "empty/model.pt is empty"),

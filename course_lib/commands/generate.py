@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tokenizer", type=Path, help="folder with vocab.json + merges.txt (default: next to the checkpoint)")
     parser.add_argument("--device", help="cpu, cuda or mps (default: the best available)")
+    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: the free cores, 1 when the machine is busy)")
 
 
 def _problems(args: argparse.Namespace) -> list[str]:
@@ -32,6 +33,7 @@ def _problems(args: argparse.Namespace) -> list[str]:
         number_problem("--num-samples", args.num_samples, minimum=1, maximum=10_000),
         text_problem("--prompt", args.prompt),
         device_problem("--device", args.device),
+        number_problem("--threads", args.threads, minimum=1, maximum=1024),
     ]
     return [p for p in problems if p]
 
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from course_lib.corpora import EOT
-    from course_lib.env import pick_device
+    from course_lib.env import configure_threads, pick_device
     from course_lib.inference import generate
     from course_lib.training import load_model, load_tokenizer
 
@@ -55,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: no {what} at {path} (run `course train` first, or pass --tokenizer)", file=sys.stderr)
             return 2
     device = pick_device(args.device)
+    configure_threads(args.threads)
     try:
         model, _ = load_model(args.checkpoint, device)
         tokenizer = load_tokenizer(tokenizer_dir)
