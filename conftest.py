@@ -1,4 +1,4 @@
-"""Repository-wide pytest configuration: the --impl switch and the CUDA marker.
+"""Repository-wide pytest configuration: the --impl switch, the CUDA marker and maintainer-only checks.
 
 Assignment tests reach the code under test only through the ``load_impl`` fixture
 (tests/assignments/conftest.py), which imports from ``solutions`` or ``assignments`` according to
@@ -21,9 +21,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _skip_maintainer_checks_on_a_students_copy(items)
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU")
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+def _skip_maintainer_checks_on_a_students_copy(items: list[pytest.Item]) -> None:
+    """Checks marked ``maintainer`` (the skeletons match the answer key, score zero, compile) fail by
+    design once a student fills in ``assignments/``: skip them there, saying why, in one line each."""
+    marked = [item for item in items if "maintainer" in item.keywords]
+    if not marked:
+        return
+    from course_lib.paths import repo_root
+    from course_lib.release import student_changes
+
+    changed = student_changes(repo_root())
+    if not changed:
+        return
+    skip = pytest.mark.skip(
+        reason=f"maintainer check: assignments/ holds your work ({len(changed)} file(s) changed since the release); "
+        "grade it with `course grade aN`"
+    )
+    for item in marked:
+        item.add_marker(skip)

@@ -1,6 +1,6 @@
 """Training speed: a course_lib training step against Hugging Face's LlamaForCausalLM, and MFU.
 
-Run: ``python benchmarks/training.py [--size tiny|small] [--repeats N]``.
+Run: ``python benchmarks/training.py [--size tiny|small] [--repeats N] [--no-load]``.
 
 1. *Step throughput.* The same architecture and weights (``to_hf_llama``), the same batch, one full
    training step each: forward, cross-entropy, backward, gradient clipping, AdamW update
@@ -10,16 +10,30 @@ Run: ``python benchmarks/training.py [--size tiny|small] [--repeats N]``.
 2. *MFU.* Model FLOPs (``accounting.training_flops``) per second of our step, against the peak:
    on a CUDA GPU the datasheet bf16 peak (the ``gpu`` preset's model, bf16 autocast); on a CPU the
    best fp32 matmul throughput measured here.
+3. *Under load* (CPU only). Training-step throughput of the ``tiny`` preset (batch 32 x 128, as
+   ``course train`` runs it) on the machine as it is ("idle") and with 4 competing CPU-bound
+   processes, each in its own session, that this script starts and stops ("loaded"), side by side, for two policies, each in
+   a fresh process: the course's (``import course_lib`` first: OpenMP's passive wait policy and
+   :func:`course_lib.env.configure_threads`, which picks the free cores) and PyTorch's defaults
+   (every core, OpenMP threads spin while they wait). Target for the course's policy: loaded
+   throughput at least 1/4 of idle. The load average is printed with each figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+if sys.argv[1:3] == ["--throughput-job", "course"]:
+    # The course's policy child: course_lib before torch, so that it sets OpenMP's wait policy.
+    import course_lib  # noqa: E402, F401
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -55,11 +69,88 @@ def _matmul_flops_per_s(n: int) -> float:
     return 2 * n**3 / time_fn(lambda: a @ b, warmup=2, repeats=10).best
 
 
+LOAD_TARGET = 0.25
+COMPETITORS = 4
+POLICIES = {
+    "course": "course_lib's: passive OpenMP wait, threads = free cores",
+    "torch-default": "PyTorch's: every core, OpenMP threads spin while waiting",
+}
+
+
+def _load() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def throughput_job(policy: str, steps: int) -> None:
+    """In a fresh process: tokens/s of the tiny preset's training step under ``policy`` (JSON on stdout)."""
+    if policy == "course":
+        from course_lib.env import configure_threads
+
+        threads = configure_threads()
+    else:
+        threads = torch.get_num_threads()
+    config, batch = PRESETS["tiny"].model, PRESETS["tiny"].train.batch_size
+    seed_everything(0)
+    model = TransformerLM.from_config(config)
+    step = _step_fn(model, AdamW(model.parameters(), lr=1e-4), torch.randint(0, config.vocab_size, (batch, config.context_length)),
+                    clip_grad_norm_, lambda: torch.autocast("cpu", enabled=False))  # fmt: skip
+    timing = time_fn(step, warmup=1, repeats=steps)
+    print(json.dumps({"tokens_per_s": batch * config.context_length / timing.median, "threads": threads}))
+
+
+def _measure(policy: str, steps: int) -> dict:
+    env = dict(os.environ)
+    env.pop("OMP_WAIT_POLICY", None)
+    env.pop("OMP_NUM_THREADS", None)
+    command = [sys.executable, __file__, "--throughput-job", policy, "--steps", str(steps)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True, timeout=1800).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure_under_load(steps: int) -> None:
+    """Idle and loaded throughput of each policy, side by side, and their ratio."""
+    print(f"\nunder load: tiny preset, {COMPETITORS} competing CPU-bound processes, {steps} timed steps each")
+    rows = {}
+    for policy in POLICIES:
+        idle_load = _load()
+        idle = _measure(policy, steps)
+        # Each competitor in a session of its own, as a browser or another kernel would be (Linux
+        # shares the CPU between sessions first when autogroup scheduling is on, as on desktops).
+        burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(COMPETITORS)]
+        try:
+            time.sleep(1.0)
+            loaded_load = _load()
+            loaded = _measure(policy, steps)
+        finally:
+            for burner in burners:
+                burner.kill()
+            for burner in burners:
+                burner.wait()
+        rows[policy] = (idle, loaded)
+        ratio = loaded["tokens_per_s"] / idle["tokens_per_s"]
+        verdict = f"(target >= {LOAD_TARGET:.2f}) {'OK' if ratio >= LOAD_TARGET else 'MISSED'}" if policy == "course" else ""
+        print(f"  {policy:<14} idle {idle['tokens_per_s']:8,.0f} tokens/s ({idle['threads']} thread(s), {idle_load}) | "
+              f"loaded {loaded['tokens_per_s']:8,.0f} tokens/s ({loaded['threads']} thread(s), {loaded_load}) | "
+              f"loaded/idle {ratio:.2f}x {verdict}")  # fmt: skip
+    for policy, description in POLICIES.items():
+        print(f"  {policy}: {description}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), default=None, help="default: tiny on CPU, gpu on CUDA")
     parser.add_argument("--repeats", type=int, default=30, help="timed steps of each, interleaved (default: %(default)s)")
+    parser.add_argument("--no-load", action="store_true", help="skip the idle-vs-loaded measurement")
+    parser.add_argument("--load-only", action="store_true", help="only the idle-vs-loaded measurement")
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per idle/loaded measurement (default: %(default)s)")
+    parser.add_argument("--throughput-job", choices=list(POLICIES), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.throughput_job:
+        throughput_job(args.throughput_job, args.steps)
+        return
+    if args.load_only:
+        measure_under_load(args.steps)
+        return
     device = pick_device()
     size = args.size or ("gpu" if device.type == "cuda" else "tiny")
     config, batch = SIZES[size]
@@ -92,6 +183,8 @@ def main() -> None:
     if peak:
         print(f"MFU of our step : {accounting.mfu(flops, result.a.median, peak):.1%} of the {what} "
               f"({peak / 1e12:.3g} TFLOP/s); {flops / result.a.median / 1e12:.3g} TFLOP/s achieved")  # fmt: skip
+    if device.type == "cpu" and not args.no_load:
+        measure_under_load(args.steps)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ Triton reads that variable when it is first imported, so :func:`configure_triton
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import platform
 import random
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +32,9 @@ __all__ = [
     "triton_mode",
     "triton_available",
     "describe",
+    "busy_cores",
+    "default_threads",
+    "configure_threads",
 ]
 
 
@@ -188,3 +193,74 @@ def describe() -> EnvironmentReport:
         triton_mode=triton_mode(),
         problems=problems,
     )
+
+
+# ---------------------------------------------------------------------------- threads under load
+# PyTorch runs CPU ops on an OpenMP thread team. While one thread waits for the others, OpenMP
+# spins on the CPU by default; on a laptop that is also running a browser or another kernel, the
+# threads then wait for each other's time slices at every op and a step can take 10-30x longer.
+# Two defaults avoid that cliff: ``OMP_WAIT_POLICY=PASSIVE`` (set by ``import course_lib`` when torch
+# is not imported yet, since OpenMP reads it once), and a thread count chosen from the load.
+
+
+def busy_cores(interval: float = 0.25) -> float:
+    """How many cores' worth of CPU the other processes use right now (0 on an idle machine).
+
+    On Linux, measured from ``/proc/stat`` over ``interval`` seconds (this process sleeps
+    meanwhile, so all of it is other work); elsewhere the one-minute load average, capped at the
+    number of cores.
+    """
+    cores = _cpu_cores()
+    try:
+        first = _cpu_times()
+        time.sleep(interval)
+        second = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        try:
+            return min(float(cores), os.getloadavg()[0])
+        except (OSError, AttributeError):
+            return 0.0
+    total = sum(second) - sum(first)
+    idle = (second[3] + second[4]) - (first[3] + first[4])  # idle + iowait
+    if total <= 0:
+        return 0.0
+    return max(0.0, min(1.0, 1.0 - idle / total)) * (os.cpu_count() or cores)
+
+
+def _cpu_times() -> list[int]:
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    if fields[0] != "cpu":
+        raise ValueError("unexpected /proc/stat")
+    return [int(x) for x in fields[1:9]]
+
+
+def default_threads(busy: float | None = None) -> int:
+    """The CPU threads PyTorch should use here: the cores that are free, at least 1.
+
+    ``busy`` is :func:`busy_cores` (measured when ``None``). An idle 2-core laptop gets 2 threads;
+    with one other busy process or more, 1: a single thread never waits for another one, so it
+    keeps its fair share of the CPU, where a team of threads that wait for each other loses most
+    of theirs.
+    """
+    cores = _cpu_cores()
+    if busy is None:
+        busy = busy_cores()
+    if not math.isfinite(busy) or busy < 0:
+        raise ValueError(f"busy must be a non-negative number of cores, got {busy!r}")
+    return max(1, min(cores, int(cores - busy + 0.25)))
+
+
+def configure_threads(threads: int | None = None, *, small_model: bool = False) -> int:
+    """Set PyTorch's CPU threads and return the number set.
+
+    ``threads`` wins when given; otherwise 1 for ``small_model=True`` (what a notebook's small models
+    want: their ops are too small to split, and one thread is unaffected by other load), else
+    :func:`default_threads`. Raises ``ValueError`` for a count below 1.
+    """
+    if threads is None:
+        threads = 1 if small_model else default_threads()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    torch.set_num_threads(threads)
+    return threads

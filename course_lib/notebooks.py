@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,30 +30,46 @@ class ExecutionResult:
 def execute_notebook(path: Path, *, cell_timeout: int = 600, write: bool = True) -> ExecutionResult:
     """Run ``path`` top to bottom on a fresh kernel of this Python, from the notebook's folder.
 
-    On success the notebook is saved in place with its new outputs (execution counts 1..N). On a cell
-    error the file is left untouched and the error's summary is returned.
+    On success the notebook is saved in place with its new outputs (execution counts 1..N) and no
+    timing metadata (re-running leaves no diff of timestamps). A cell that raises, a cell that runs
+    past ``cell_timeout`` seconds or a kernel that dies leaves the file untouched and returns the
+    error's summary. Raises FileNotFoundError for a missing file and ValueError for one that is not
+    a notebook.
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
-    notebook = nbformat.read(path, as_version=4)
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises JSON, validation and encoding errors of many types
+        raise ValueError(f"{path} is not a Jupyter notebook: {type(exc).__name__}: {str(exc).strip()[:200]}") from None
     client = NotebookClient(
         notebook,
         timeout=cell_timeout,
         kernel_name="python3",
+        record_timing=False,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     start = time.perf_counter()
     try:
-        client.execute()
+        # The kernel's own log (e.g. "running over TCP without encryption", or its complaints while
+        # being shut down after a timeout) is not the notebook's output: cells' output travels over
+        # Jupyter's messages, not the kernel's stderr.
+        client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
         summary = [line for line in _ANSI.sub("", str(exc)).strip().splitlines() if line.strip()]
         return ExecutionResult(path, time.perf_counter() - start, error=summary[-1] if summary else repr(exc))
+    except CellTimeoutError:
+        return ExecutionResult(path, time.perf_counter() - start, error=f"a cell ran past the {cell_timeout} s cell timeout")
+    except DeadKernelError as exc:
+        return ExecutionResult(path, time.perf_counter() - start, error=f"the kernel died: {str(exc).strip()[:200]}")
     seconds = time.perf_counter() - start
     if write:
+        for cell in notebook.cells:
+            cell.metadata.pop("execution", None)
         nbformat.write(notebook, path)
     return ExecutionResult(path, seconds)

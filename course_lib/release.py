@@ -13,7 +13,9 @@ The skeleton keeps everything outside the regions and replaces each region by a 
 ``BEGIN SOLUTION:``, if any) and ``raise NotImplementedError(...)`` naming the function to write,
 indented like the marker. Every other file (handouts, data) is copied as is. A manifest records a
 hash of each solution file, so a solution edited after the last release is reported as out of sync
-even when its skeleton would read the same.
+even when its skeleton would read the same, and a hash of each file it wrote, so a later release
+recognises a skeleton a student has filled in and refuses to overwrite it (:class:`ReleaseConflict`)
+unless told to.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ReleaseError", "SyncProblem", "render_skeleton", "release", "check", "MANIFEST_NAME"]
+__all__ = [
+    "ReleaseError", "ReleaseConflict", "SyncProblem", "render_skeleton", "release", "check", "student_changes",
+    "MANIFEST_NAME",
+]  # fmt: skip
 
 MANIFEST_NAME = ".release-manifest.json"
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::\s*(?P<hint>.*\S))?\s*$")
@@ -35,6 +40,19 @@ _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 
 class ReleaseError(ValueError):
     """A solution file whose markers are malformed (unbalanced, nested, or empty)."""
+
+
+class ReleaseConflict(ReleaseError):
+    """Files of ``assignments/`` changed since the last release (a student's work): ``paths`` lists them."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        listed = "".join(f"\n  {path}" for path in paths)
+        super().__init__(
+            f"{len(paths)} file(s) in assignments/ changed since the last `course release` (your work?); "
+            f"releasing would overwrite or remove them:{listed}\n"
+            "copy or commit them first, or pass --overwrite to replace them with the new skeleton"
+        )
 
 
 @dataclass(frozen=True)
@@ -133,24 +151,67 @@ def _assignments(solutions: Path, only: list[str] | None) -> list[str]:
     return chosen
 
 
-def release(repo: Path, only: list[str] | None = None) -> list[Path]:
-    """Write ``assignments/`` from ``solutions/``; returns the files written or removed."""
-    changed: list[Path] = []
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_manifest(target: Path) -> dict[str, dict[str, str]]:
+    path = target / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (ValueError, OSError):
+        data = {}
+    return data if isinstance(data, dict) else {}
+
+
+def _changed_since_release(rel: Path, current: bytes, recorded: dict, solution_digest: str | None) -> bool:
+    """Whether ``assignments/.../rel`` (holding ``current``) is not what the last release wrote."""
+    written = recorded.get("skeleton_sha256")
+    if isinstance(written, dict):
+        return written.get(rel.as_posix()) != _sha(current)
+    # A manifest from before skeleton hashes: the last release wrote today's skeleton exactly when the
+    # solution is unchanged since then; otherwise there is no telling, and the file is the maintainer's.
+    return solution_digest is not None and recorded.get("solution_sha256", {}).get(rel.as_posix()) == solution_digest
+
+
+def release(repo: Path, only: list[str] | None = None, *, overwrite: bool = False) -> list[Path]:
+    """Write ``assignments/`` from ``solutions/``; returns the files written or removed.
+
+    Raises :class:`ReleaseConflict` (writing nothing) when a file to overwrite or remove changed
+    since the last release, unless ``overwrite``.
+    """
+    plan: list[tuple[Path, bytes | None]] = []
+    conflicts: list[Path] = []
+    manifests: list[tuple[Path, str]] = []
     for assignment in _assignments(repo / "solutions", only):
         files, manifest = _expected(repo / "solutions", assignment)
         target = repo / "assignments" / assignment
+        recorded = _read_manifest(target)
         for rel in _files(target) if target.exists() else []:
             if rel not in files:
-                (target / rel).unlink()
-                changed.append(target / rel)
+                plan.append((target / rel, None))
+                if _changed_since_release(rel, (target / rel).read_bytes(), recorded, None) or "skeleton_sha256" in recorded:
+                    conflicts.append(target / rel)
         for rel, data in files.items():
             path = target / rel
-            if not path.exists() or path.read_bytes() != data:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-                changed.append(path)
-        manifest_path = target / MANIFEST_NAME
-        text = json.dumps({"solution_sha256": manifest}, indent=2, sort_keys=True) + "\n"
+            current = path.read_bytes() if path.exists() else None
+            if current != data:
+                plan.append((path, data))
+                if current is not None and _changed_since_release(rel, current, recorded, manifest.get(rel.as_posix())):
+                    conflicts.append(path)
+        record = {"solution_sha256": manifest, "skeleton_sha256": {rel.as_posix(): _sha(data) for rel, data in files.items()}}
+        manifests.append((target / MANIFEST_NAME, json.dumps(record, indent=2, sort_keys=True) + "\n"))
+    if conflicts and not overwrite:
+        raise ReleaseConflict(sorted(conflicts))
+    changed: list[Path] = []
+    for path, data in plan:
+        if data is None:
+            path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        changed.append(path)
+    for manifest_path, text in manifests:
         if not manifest_path.exists() or manifest_path.read_text() != text:
             manifest_path.write_text(text)
             changed.append(manifest_path)
@@ -179,3 +240,20 @@ def check(repo: Path, only: list[str] | None = None) -> list[SyncProblem]:
                 problems.append(SyncProblem(repo / "solutions" / assignment / rel, "changed since the last `course release`"))
     return problems
 
+
+
+def student_changes(repo: Path) -> list[Path]:
+    """Files of ``assignments/`` that changed since the last release: a student's work (empty on a
+    maintainer's checkout). Needs the release manifest's skeleton hashes; without them, nothing."""
+    changed: list[Path] = []
+    root = repo / "assignments"
+    for target in sorted(p for p in root.iterdir() if p.is_dir() and re.match(r"a\d+_", p.name)) if root.is_dir() else []:
+        written = _read_manifest(target).get("skeleton_sha256")
+        if not isinstance(written, dict):
+            continue
+        present = {rel.as_posix(): rel for rel in _files(target)}
+        for name in sorted(written.keys() | present.keys()):
+            path = target / name
+            if name not in present or name not in written or written[name] != _sha(path.read_bytes()):
+                changed.append(path)
+    return changed

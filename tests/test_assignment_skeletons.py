@@ -16,6 +16,7 @@ ASSIGNMENTS = sorted(p.name for p in (REPO / "tests" / "assignments").iterdir() 
 
 
 @pytest.mark.slow
+@pytest.mark.maintainer
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_untouched_skeleton_scores_zero_cleanly(assignment: str) -> None:
     report = grade(assignment, "assignments", timeout=120)

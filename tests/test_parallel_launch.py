@@ -54,6 +54,17 @@ def _unpicklable_result():
     return lambda: None
 
 
+def _rank1_exits_cleanly_too_early() -> None:
+    if dist.get_rank() == 1:
+        os._exit(0)
+    dist.all_reduce(torch.ones(3))  # rank 0 fails here because rank 1 is gone
+
+
+def _rank_forks_a_grandchild(pid_file: str) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    Path(f"{pid_file}.{dist.get_rank()}").write_text(str(child.pid))
+
+
 @pytest.mark.timeout(60)
 def test_results_by_rank_with_torchrun_environment():
     results = launch(_who_am_i, world_size=3, args=(0.5,))
@@ -105,6 +116,30 @@ def test_launch_timeout_terminates_ranks():
 def test_unpicklable_result_is_an_error_not_a_hang():
     with pytest.raises(RankError, match="pickle"):
         launch(_unpicklable_result, world_size=2, timeout=30)
+
+
+@pytest.mark.timeout(60)
+def test_the_rank_that_exited_early_is_blamed_not_its_peer():
+    with pytest.raises(RankError) as info:
+        launch(_rank1_exits_cleanly_too_early, world_size=2, timeout=30)
+    assert info.value.rank == 1 and "exited with code 0 without reporting" in str(info.value)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="checks processes through /proc (Linux)")
+def test_processes_forked_by_ranks_do_not_outlive_the_launch(tmp_path: Path):
+    launch(_rank_forks_a_grandchild, world_size=2, args=(str(tmp_path / "pid"),), timeout=30)
+    pids = [int((tmp_path / f"pid.{rank}").read_text()) for rank in range(2)]
+    time.sleep(0.2)
+    alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()
+             and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"]  # fmt: skip
+    assert not alive
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0.0, -1.0])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_rejected(timeout: float):
+    with pytest.raises(ValueError, match="timeout must be a positive, finite number"):
+        launch(_who_am_i, world_size=1, timeout=timeout)
 
 
 def test_bad_arguments():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.paths import repo_root
-from course_lib.release import ReleaseError, check, release, render_skeleton
+from course_lib.release import ReleaseConflict, ReleaseError, check, release, render_skeleton
 
 REPO = repo_root()
 
@@ -35,6 +35,7 @@ class Counter:
 '''
 
 
+@pytest.mark.maintainer
 def test_committed_skeletons_are_in_sync_with_solutions() -> None:
     """The maintainers' check: run `course release` after editing solutions/ and commit the result."""
     problems = check(REPO)
@@ -108,8 +109,29 @@ def test_hand_edits_and_stray_files_in_assignments_are_reported(course: Path) ->
         "demo.py": "differs from the skeleton generated from solutions/",
         "notes.py": "not generated from solutions/ (stale or hand-written)",
     }
-    release(course)
+    with pytest.raises(ReleaseConflict) as refused:  # a student's work is never overwritten silently
+        release(course)
+    assert sorted(p.name for p in refused.value.paths) == ["demo.py", "notes.py"]
+    assert (target / "notes.py").exists() and "x * 2" in (target / "demo.py").read_text()
+    release(course, overwrite=True)
     assert check(course) == [] and not (target / "notes.py").exists()
+
+
+def test_course_release_refuses_to_overwrite_a_filled_in_skeleton(course: Path) -> None:
+    def run(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "course_lib.cli", "release", *flags], cwd=course,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    mine = course / "assignments" / "a9_demo" / "demo.py"
+    mine.write_text("def double(x):\n    return x * 2  # my work\n")
+    solution = course / "solutions" / "a9_demo" / "demo.py"
+    solution.write_text(solution.read_text().replace("y = x * 2", "y = x + x"))
+    refused = run()
+    assert refused.returncode == 2
+    assert "assignments/a9_demo/demo.py" in refused.stderr and "--overwrite" in refused.stderr
+    assert "my work" in mine.read_text()
+    assert run("--overwrite").returncode == 0
+    assert "my work" not in mine.read_text() and check(course) == []
 
 
 def test_course_release_check_exit_codes(course: Path) -> None:
@@ -127,6 +149,7 @@ def test_course_release_check_exit_codes(course: Path) -> None:
     assert "solutions/a9_demo/demo.py" in result.stderr and "course release" in result.stderr
 
 
+@pytest.mark.maintainer
 def test_every_skeleton_is_importable_and_not_attempted() -> None:
     """A fresh skeleton imports cleanly: students start from code that runs, not a syntax error."""
     for path in sorted((REPO / "assignments").glob("a*_*/**/*.py")):
@@ -137,3 +160,22 @@ def test_only_real_assignments_are_released(tmp_path: Path) -> None:
     shutil.copytree(REPO / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     with pytest.raises(ReleaseError, match="no assignment 'a42'"):
         release(tmp_path, ["a42"])
+
+
+def test_maintainer_checks_are_skipped_with_a_reason_on_a_students_copy(course: Path) -> None:
+    shutil.copy(REPO / "conftest.py", course / "conftest.py")
+    shutil.copy(REPO / "pyproject.toml", course / "pyproject.toml")
+    (course / "tests" / "test_skeletons.py").write_text(
+        "import pytest\n\n@pytest.mark.maintainer\ndef test_skeleton_is_pristine():\n    assert False, 'fails on a student copy'\n"
+    )
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "tests", "-rs", "-o", "addopts=", "-p", "no:cacheprovider"],
+                              cwd=course, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    assert run().returncode == 1  # a maintainer's checkout: the check runs (and here fails)
+    (course / "assignments" / "a9_demo" / "demo.py").write_text("def double(x):\n    return x * 2\n")
+    out = run()
+    assert out.returncode == 0, out.stdout
+    assert "maintainer check: assignments/ holds your work (1 file(s) changed since the release)" in out.stdout
+    assert "course grade aN" in out.stdout

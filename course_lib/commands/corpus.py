@@ -20,8 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", action="store_true", help="also print the first document")
 
 
+MAX_MEGABYTES = 10_000.0
+"""The largest embedded corpus `course corpus` writes (it is generated, so any size is possible)."""
+
+
 def run(args: argparse.Namespace) -> int:
+    from course_lib.argcheck import number_problem
     from course_lib.corpora import CorpusDownloadError, embedded_corpus, iter_documents, real_corpus
+
+    problem = number_problem("--megabytes", args.megabytes, above=0, maximum=MAX_MEGABYTES)
+    if problem:
+        print(f"course corpus: {problem}", file=sys.stderr)
+        return 2
 
     try:
         if args.name == "embedded":

@@ -13,12 +13,16 @@ HELP = "re-execute notebooks in place, top to bottom on a fresh kernel, and prin
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
     parser.add_argument("--no-write", action="store_true", help="run and time only; leave the files as they are")
+    parser.add_argument("--cell-timeout", type=int, default=600, help="seconds one cell may run (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
     from course_lib.notebooks import BUDGET_SECONDS, execute_notebook
     from course_lib.paths import repo_root
 
+    if args.cell_timeout < 1:
+        print(f"error: --cell-timeout must be at least 1 second, got {args.cell_timeout}", file=sys.stderr)
+        return 2
     paths = args.notebooks or sorted((repo_root() / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     if not paths:
         print("no notebooks to execute", file=sys.stderr)
@@ -27,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
     total = 0.0
     for path in paths:
         print(f"{path} ...", end=" ", flush=True)
-        result = execute_notebook(path, write=not args.no_write)
+        try:
+            result = execute_notebook(path, cell_timeout=args.cell_timeout, write=not args.no_write)
+        except (FileNotFoundError, ValueError) as exc:
+            failed += 1
+            print(f"FAILED: {exc}")
+            continue
         total += result.seconds
         if result.error:
             failed += 1

@@ -1,4 +1,8 @@
-"""`course release [aN ...] [--check]`: write (or verify) the assignment skeletons from solutions/."""
+"""`course release [aN ...] [--check] [--overwrite]`: write (or verify) the assignment skeletons from solutions/.
+
+It never overwrites a skeleton file that changed since the last release (a student's work) unless
+given ``--overwrite``; it names those files instead.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ HELP = "generate assignments/ from solutions/ (with --check: exit 1 if they are 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignments", nargs="*", help="e.g. a1 or a1_basics (default: all)")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 naming out-of-sync files")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace skeleton files that changed since the last release (a student's work there is lost)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
                 return 1
             print("assignments/ is in sync with solutions/")
             return 0
-        changed = release(root, args.assignments or None)
+        changed = release(root, args.assignments or None, overwrite=args.overwrite)
     except ReleaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

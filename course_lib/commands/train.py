@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import shutil
 import sys
 import time
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<preset>)")
     parser.add_argument("--dry-run", action="store_true", help="print the configuration and budget, train nothing")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: the free cores, 1 when the machine is busy)")
 
 
 def _shape(model) -> dict:
@@ -52,9 +53,29 @@ def _budget_lines(preset, steps: int, batch: int) -> list[str]:
     ]
 
 
+def _problems(args: argparse.Namespace) -> list[str]:
+    from course_lib.argcheck import device_problem, folder_problem, number_problem
+
+    problems = [
+        number_problem("--steps", args.steps, minimum=1),
+        number_problem("--batch-size", args.batch_size, minimum=1),
+        number_problem("--lr", args.lr, above=0, maximum=10),
+        number_problem("--threads", args.threads, minimum=1, maximum=1024),
+        device_problem("--device", args.device),
+    ]
+    if args.out is not None and not args.dry_run:
+        problems.append(folder_problem("--out", args.out))
+    return [p for p in problems if p]
+
+
 def run(args: argparse.Namespace) -> int:
     from course_lib.training.presets import PRESETS
 
+    problems = _problems(args)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
     if args.preset not in PRESETS:
         print(f"error: unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
         return 2
@@ -86,9 +107,8 @@ def _train(preset, config, args: argparse.Namespace) -> int:
     from course_lib.model import TransformerLM
     from course_lib.training import bigram_loss, tokenized_corpus, train
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     device = pick_device(args.device)
+    threads_line = _configure_threads(args.threads, device)
     out: Path = args.out or Path("runs") / preset.name
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -101,9 +121,11 @@ def _train(preset, config, args: argparse.Namespace) -> int:
           f"({corpus.directory}, ready in {prep:.1f} s)")  # fmt: skip
     print(f"baseline     bigram validation loss {bigram:.3f} nats/token; uniform {torch.log(torch.tensor(float(corpus.vocab_size))):.3f}")
     print(f"device       {device}" + (f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""), flush=True)
+    print(threads_line, flush=True)
 
     seed_everything(config.seed)
     model = TransformerLM.from_config(preset.model).to(device)
+    print(_eta_line(model, config, corpus.train), flush=True)
     checkpoint = out / "model.pt"
     config = dataclasses.replace(config, checkpoint_path=str(checkpoint))
     result = train(model, corpus.train, corpus.val, config, progress=not args.no_progress)
@@ -133,6 +155,49 @@ def _train(preset, config, args: argparse.Namespace) -> int:
     print(f"saved        {checkpoint}, {out / 'loss_curve.png'}, {out / 'loss_log.json'}")
     print(f"next         course generate --checkpoint {checkpoint} --prompt 'Once upon a time'")
     return 0
+
+
+def _configure_threads(threads: int | None, device) -> str:
+    """Set PyTorch's CPU threads (the free cores unless ``--threads``); warn when the machine is busy."""
+    from course_lib.env import busy_cores, configure_threads, default_threads
+
+    busy = busy_cores()
+    count = configure_threads(threads if threads else default_threads(busy))
+    line = f"threads      {count} CPU thread(s); other processes use {busy:.1f} core(s)"
+    if busy >= 0.5 and device.type == "cpu":
+        print(f"warning: the machine is busy (other processes use {busy:.1f} of {os.cpu_count()} cores): training will be "
+              f"slower than on an idle machine; the ETA below is measured at this load", file=sys.stderr, flush=True)  # fmt: skip
+    return line
+
+
+def _eta_line(model, config, tokens) -> str:
+    """The expected training time, from two timed steps of a copy of the model at the current load."""
+    import copy
+
+    import torch
+
+    from course_lib.training import AdamW
+    from course_lib.training.data import get_batch
+    from course_lib.training.loop import lm_loss
+
+    probe = copy.deepcopy(model)
+    optimizer = AdamW(probe.parameters(), lr=1e-9)
+    device = next(probe.parameters()).device
+    context = config.context_length or probe.config.context_length
+    x, y = get_batch(tokens, config.batch_size, context, device, torch.Generator().manual_seed(0))
+    times = []
+    for _ in range(3):  # the first step warms up the allocator and kernels; the best of the others counts
+        start = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        lm_loss(probe, x, y).backward()
+        optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    step = min(times[1:])
+    evals = (config.max_steps // config.eval_interval if config.eval_interval else 0) + 1
+    total = step * config.max_steps + evals * config.eval_batches * step / 3  # a forward is about 1/3 of a step
+    return f"eta          about {total / 60:.1f} min ({step:.2f} s/step measured now, {evals} evaluations)"
 
 
 def _plot(result, bigram: float, path: Path, title: str) -> None:

@@ -23,6 +23,7 @@ import os
 import tarfile
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Literal
@@ -99,11 +100,18 @@ def real_corpus(
 
 
 def _normalise(source: Path, path: Path) -> None:
-    documents = read_documents(source)
-    first = next(documents, None)
-    if first is None:
-        raise ValueError(f"{source} holds no documents")
-    write_documents(path, itertools.chain([first], documents))
+    try:
+        documents = read_documents(source)
+        first = next(documents, None)
+        if first is None:
+            raise ValueError(f"{source} holds no documents")
+        write_documents(path, itertools.chain([first], documents))
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:  # a corrupt or truncated file
+        path.unlink(missing_ok=True)
+        raise ValueError(f"{source} could not be read (corrupt or truncated?): {type(exc).__name__}: {exc}") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def read_documents(source: str | os.PathLike[str]) -> Iterator[str]:

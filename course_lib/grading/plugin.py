@@ -1,41 +1,49 @@
-"""pytest plugin for graded runs: ``pytest -p course_lib.grading.plugin --grade-log PATH``.
+"""pytest plugin of graded runs: ``pytest -p course_lib.grading.plugin`` in the child the runner starts.
 
-Writes one JSON object per line to the log as things happen, so the runner knows what finished even
-if the process dies in the middle of a test:
+The plugin reports facts, never verdicts: it sends the runner, over the signed channel of
+:mod:`course_lib.grading.channel`, the collected tests (with their grade markers and whether a marker
+skips them, both known before any student code runs), then for each test a ``start`` record, one
+``phase`` record per setup/call/teardown (pytest's outcome and the exception chain) and a ``finish``
+record. The runner (:mod:`course_lib.grading.verdict`) decides what each test scored.
 
-- ``{"event": "collected", "nodeid", "name", "part", "points"}`` for every test, after collection;
-- ``{"event": "start", "nodeid"}`` when a test begins;
-- ``{"event": "result", "nodeid", "status", "message"}`` when it ends.
+It also
 
-It also shortens what pytest prints for a not-attempted test to one line (no traceback wall).
+- turns a ``KeyboardInterrupt`` or ``pytest.exit()`` raised by the code under test into an ordinary
+  error of that test, so the run goes on with the next test (the runner's child never receives the
+  user's Ctrl-C: it runs in its own session);
+- routes the operands of every comparison in the test modules through
+  :func:`course_lib.grading.guard.checked` (a value with a home-made ``__eq__`` is refused);
+- shortens what pytest prints for a not-attempted test to one line (no traceback wall).
+
+Without the runner (a plain ``pytest -p course_lib.grading.plugin``) it only does the last three.
+
+The hooks are closures made once, when pytest loads the plugin (before any test, so before any
+student code): replacing this module's functions afterwards changes nothing pytest calls.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-from typing import Any
-
+import _pytest.assertion.rewrite as _rewrite
 import pytest
+from _pytest.outcomes import Exit
+from _pytest.skipping import evaluate_skip_marks
 
-_KEY = pytest.StashKey[dict[str, Any]]()
-_NOT_ATTEMPTED = "NotImplementedError"
-_TIMEOUT_PREFIX = "Timeout"
+from course_lib.grading.channel import open_writer
+from course_lib.grading.guard import GuardComparisons
+
+_ORIGINAL_REWRITE = _rewrite.rewrite_asserts
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--grade-log", default=None, help="append grading events (JSON lines) to this file")
+def _guarded_rewrite(mod, source, module_path=None, config=None):  # noqa: ANN001, ANN202 (pytest's signature)
+    GuardComparisons().visit(mod)
+    _ORIGINAL_REWRITE(mod, source, module_path, config)
 
 
-def _write(config: pytest.Config, event: dict[str, Any]) -> None:
-    path = config.getoption("--grade-log")
-    if path is None:
-        return
-    with Path(path).open("a", encoding="utf-8") as log:
-        log.write(json.dumps(event) + "\n")
-        log.flush()
-        os.fsync(log.fileno())
+_rewrite.rewrite_asserts = _guarded_rewrite
+
+
+class AbortedByCodeUnderTest(Exception):
+    """The code under test raised KeyboardInterrupt or called pytest.exit()."""
 
 
 def grade_marker(item: pytest.Item) -> tuple[str, float]:
@@ -46,22 +54,6 @@ def grade_marker(item: pytest.Item) -> tuple[str, float]:
     return str(marker.kwargs["part"]), float(marker.kwargs["points"])
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    for item in session.items:
-        part, points = grade_marker(item)
-        _write(session.config, {"event": "collected", "nodeid": item.nodeid, "name": item.name, "part": part, "points": points})
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    del nextitem
-    state = {"status": "passed", "message": ""}
-    item.stash[_KEY] = state
-    _write(item.config, {"event": "start", "nodeid": item.nodeid})
-    yield
-    _write(item.config, {"event": "result", "nodeid": item.nodeid, **state})
-
-
 def _exception_chain(exc: BaseException | None) -> list[BaseException]:
     chain: list[BaseException] = []
     while exc is not None and exc not in chain:
@@ -70,25 +62,15 @@ def _exception_chain(exc: BaseException | None) -> list[BaseException]:
     return chain
 
 
-def classify(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
-    """The status and a one-line message for a test that raised ``excinfo``.
-
-    NotImplementedError anywhere in the chain (or named in the message, as when a child process
-    raised it) means "not attempted"; pytest-timeout's failure means "timed out"; a failed assertion
-    means "failed"; any other exception from the code under test means "crashed".
-    """
-    exc = excinfo.value
-    chain = _exception_chain(exc)
-    text = "\n".join(f"{type(e).__name__}: {e}" for e in chain)
-    if any(isinstance(e, NotImplementedError) for e in chain) or _NOT_ATTEMPTED in text:
-        own = next((str(e) for e in chain if isinstance(e, NotImplementedError)), None)
-        return "not attempted", _first_line(own if own is not None else text)
-    message = _first_line(str(exc))
-    if isinstance(exc, pytest.fail.Exception) and message.startswith(_TIMEOUT_PREFIX):
-        return "timed out", message
-    if isinstance(exc, (AssertionError, pytest.fail.Exception)):
-        return "failed", message or "assertion failed"
-    return "crashed", f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+def describe(exc: BaseException) -> dict:
+    """The facts about one exception that the runner's verdict needs."""
+    return {
+        "type": type(exc).__name__,
+        "message": _first_line(str(exc)),
+        "not_implemented": isinstance(exc, NotImplementedError),
+        "assertion": isinstance(exc, (AssertionError, pytest.fail.Exception)),
+        "pytest_fail": isinstance(exc, pytest.fail.Exception),
+    }
 
 
 def _first_line(text: str) -> str:
@@ -98,18 +80,76 @@ def _first_line(text: str) -> str:
     return ""
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
-    state = item.stash.get(_KEY, None)
-    if state is None or state["status"] != "passed":
-        return
-    if report.skipped:
-        state["status"] = "skipped"
-        state["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
-    elif report.failed and call.excinfo is not None:
-        status, message = classify(call.excinfo)
-        state["status"], state["message"] = status, message
-        if status == "not attempted":
-            report.longrepr = f"not attempted: {message}"
+def _no_abort(phase: str, exc: BaseException) -> AbortedByCodeUnderTest:
+    what = "called pytest.exit()" if isinstance(exc, Exit) else f"raised {type(exc).__name__}"
+    detail = str(exc).strip()
+    return AbortedByCodeUnderTest(f"the code under test {what} during {phase}" + (f": {detail}" if detail else ""))
+
+
+def _make_hooks(send, describe, chain_of, marker_of, no_abort):  # noqa: ANN001, ANN202, C901
+    """The plugin's hooks, closed over the functions they use (see the module docstring)."""
+    send = send or (lambda event: None)
+
+    def pytest_collection_finish(session: pytest.Session) -> None:
+        for item in session.items:
+            part, points = marker_of(item)
+            skip = evaluate_skip_marks(item)
+            send({"event": "collected", "nodeid": item.nodeid, "name": item.name, "part": part, "points": points,
+                  "marker_skip": skip.reason if skip is not None else None})  # fmt: skip
+        send({"event": "collection_done", "count": len(session.items)})
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+        send({"event": "start", "nodeid": item.nodeid})
+        result = yield
+        send({"event": "finish", "nodeid": item.nodeid})
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(item: pytest.Item):
+        try:
+            return (yield)
+        except (KeyboardInterrupt, Exit) as exc:
+            raise no_abort("setup", exc) from exc
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(item: pytest.Item):
+        try:
+            return (yield)
+        except (KeyboardInterrupt, Exit) as exc:
+            raise no_abort("the test", exc) from exc
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+        try:
+            return (yield)
+        except (KeyboardInterrupt, Exit) as exc:
+            raise no_abort("teardown", exc) from exc
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+        report: pytest.TestReport = yield
+        event = {"event": "phase", "nodeid": item.nodeid, "when": report.when, "outcome": report.outcome, "chain": []}
+        if report.skipped:
+            event["skip_reason"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        elif report.failed and call.excinfo is not None:
+            chain = chain_of(call.excinfo.value)
+            event["chain"] = [describe(e) for e in chain]
+            own = next((e for e in chain if isinstance(e, NotImplementedError)), None)
+            if own is not None:
+                report.longrepr = f"not attempted: {_first_line(str(own))}"
+        send(event)
+        return report
+
+    return (pytest_collection_finish, pytest_runtest_protocol, pytest_runtest_setup, pytest_runtest_call,
+            pytest_runtest_teardown, pytest_runtest_makereport)  # fmt: skip
+
+
+(
+    pytest_collection_finish,
+    pytest_runtest_protocol,
+    pytest_runtest_setup,
+    pytest_runtest_call,
+    pytest_runtest_teardown,
+    pytest_runtest_makereport,
+) = _make_hooks(open_writer(), describe, _exception_chain, grade_marker, _no_abort)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 __all__ = ["STATUSES", "TestResult", "GradeReport"]
 
-STATUSES = ("passed", "failed", "not attempted", "timed out", "crashed", "skipped")
-"""Outcome of one test. ``skipped`` tests (e.g. CUDA-only on a CPU machine) count toward no total."""
+STATUSES = ("passed", "failed", "not attempted", "timed out", "crashed", "skipped", "not run")
+"""Outcome of one test. ``skipped`` tests (e.g. CUDA-only on a CPU machine) count toward no total;
+``not run`` is a test that grading never reached because it was interrupted (Ctrl-C)."""
 
 # When a part's tests disagree, the part shows the most informative problem.
-_PART_PRIORITY = ("crashed", "timed out", "failed", "not attempted", "passed", "skipped")
+_PART_PRIORITY = ("crashed", "timed out", "failed", "not attempted", "not run", "passed", "skipped")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class GradeReport:
     assignment: str
     impl: str
     tests: tuple[TestResult, ...]
+    interrupted: bool = False
 
     @property
     def points(self) -> float:
@@ -58,6 +60,7 @@ class GradeReport:
         return {
             "assignment": self.assignment,
             "impl": self.impl,
+            "interrupted": self.interrupted,
             "points": _num(self.points),
             "points_possible": _num(self.points_possible),
             "tests": [
@@ -67,12 +70,15 @@ class GradeReport:
                     "points": _num(t.points),
                     "points_possible": _num(t.counted_possible),
                     "status": t.status,
+                    "message": t.message,
                 }
                 for t in self.tests
             ],
         }
 
     def write_json(self, path: Path) -> None:
+        """Write :meth:`to_json` to ``path``, making its folder if needed."""
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
 
     def table(self) -> str:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.model.layers import Linear, softmax
-from course_lib.model.rope import RotaryEmbedding, apply_rope
+from course_lib.model.rope import RotaryEmbedding
 
 __all__ = ["scaled_dot_product_attention", "causal_mask", "CausalSelfAttention", "MultiHeadLatentAttention"]
 
@@ -189,7 +189,8 @@ class MultiHeadLatentAttention(nn.Module):
         weighted_latent = softmax(scores, dim=-1) @ latent[:, None]  # (b, h, t_q, kv_rank)
         return torch.einsum("bhtr,hrm->btm", weighted_latent, w_o_latent)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """``positions``: (seq,) or (batch, seq) int64, default ``0 .. seq-1`` (as :class:`CausalSelfAttention`)."""
         b, t, _ = x.shape
         h, dh, dr = self.num_heads, self.head_dim, self.rope_dim
         q = self.q_proj(x).view(b, t, h, dh + dr).transpose(1, 2)
@@ -198,8 +199,7 @@ class MultiHeadLatentAttention(nn.Module):
         k_nope = self.k_up(latent).view(b, t, h, dh).transpose(1, 2)
         v = self.v_up(latent).view(b, t, h, dh).transpose(1, 2)
         k_rope = self.k_rope_proj(x)[:, None]  # (b, 1, t, dr): one RoPE key shared by the heads
-        cos, sin = self.rope.cos[:t], self.rope.sin[:t]
-        q_rope, k_rope = apply_rope(q_rope, cos, sin), apply_rope(k_rope, cos, sin)
+        q_rope, k_rope = self.rope(q_rope, positions), self.rope(k_rope, positions)
         q_full = torch.cat((q_nope, q_rope), dim=-1)
         k_full = torch.cat((k_nope, k_rope.expand(b, h, t, dr)), dim=-1)
         out = F.scaled_dot_product_attention(q_full, k_full, v, is_causal=True)

@@ -26,10 +26,13 @@ Processes are forked where the platform allows it, so functions defined in a not
 
 from __future__ import annotations
 
+import contextlib
+import math
 import multiprocessing as mp
 import os
 import pickle
 import queue as queue_module
+import signal
 import socket
 import time
 import traceback
@@ -117,8 +120,8 @@ def launch(
     kwargs = dict(kwargs or {})
     if world_size < 1:
         raise ValueError(f"world_size must be at least 1, got {world_size}")
-    if timeout <= 0:
-        raise ValueError(f"timeout must be positive, got {timeout}")
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
     if under_torchrun():
         return _run_in_this_rank(fn, world_size, args, kwargs, backend or default_backend(), timeout)
     methods = mp.get_all_start_methods()
@@ -213,10 +216,12 @@ def _first_cause(
         else:
             finished.add(rank)
     reported = {e[0] for e in errors} | finished
-    silent = [r for r, p in enumerate(processes) if r not in reported and p.exitcode not in (None, 0)]
+    # A rank that exited without reporting, even with code 0 (an early os._exit(0)), is the culprit.
+    silent = [r for r, p in enumerate(processes) if r not in reported and p.exitcode is not None]
     if silent:
         code = processes[silent[0]].exitcode
-        errors.insert(0, (silent[0], "ProcessDied", f"the process exited with code {code} without reporting", ""))
+        errors.insert(0, (silent[0], "ProcessDied", f"the process exited with code {code} without reporting "
+                          "(os._exit, sys.exit in a child, killed?)", ""))  # fmt: skip
     rank, exc_type, message, text = errors[0]
     context = ""
     if finished and exc_type != "ProcessDied":
@@ -229,7 +234,8 @@ def _first_cause(
 
 
 def _stop(processes: list[Any], grace: float) -> None:
-    """Give live ranks ``grace`` seconds, then SIGTERM, then SIGKILL; reap them all."""
+    """Give live ranks ``grace`` seconds, then SIGTERM, then SIGKILL; reap them all, then kill what
+    they started (each rank leads its own process group)."""
     end = time.monotonic() + grace
     for process in processes:
         if process.pid is not None:
@@ -243,6 +249,10 @@ def _stop(processes: list[Any], grace: float) -> None:
             if process.is_alive():
                 process.kill()
                 process.join()
+    for process in processes:
+        if process.pid is not None and hasattr(os, "killpg"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _rank_main(
@@ -258,6 +268,8 @@ def _rank_main(
     results_queue: Any,
 ) -> None:
     """The body of one started rank: torchrun's variables, the process group, ``fn``, the report."""
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)  # the processes this rank starts can be killed with it (see _stop)
     os.environ.update(
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world_size),
         LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world_size), **{_IN_LAUNCHED_RANK: "1"},

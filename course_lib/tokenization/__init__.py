@@ -1,8 +1,10 @@
 """Byte-level BPE tokenization, as GPT-2 does it: pre-tokenize, train merges, encode and decode.
 
 - :mod:`~course_lib.tokenization.pretokenize`: GPT-2's regex, special tokens, parallel counting.
-- :mod:`~course_lib.tokenization.merge`: :func:`merge_pair`, one merge applied to a sequence of ids.
-- :mod:`~course_lib.tokenization.train`: :func:`train_bpe` (incremental pair counts, a heap).
+- :mod:`~course_lib.tokenization.merge`: :func:`apply_merges_heap` (every merge on one long word, with
+  a priority queue).
+- :mod:`~course_lib.tokenization.train`: :func:`train_bpe` (incremental pair counts, a heap; long
+  words as linked lists).
 - :mod:`~course_lib.tokenization.tokenizer`: :class:`Tokenizer` (encode with a cache, decode).
 - :mod:`~course_lib.tokenization.files`: GPT-2 / HF ``vocab.json`` + ``merges.txt``.
 - :mod:`~course_lib.tokenization.interop`: the same merges as a tiktoken or HF tokenizer.

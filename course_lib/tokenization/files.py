@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 __all__ = ["bytes_to_unicode", "token_to_text", "text_to_token", "read_vocab_merges", "write_vocab_merges"]
 
@@ -52,6 +53,16 @@ def text_to_token(text: str) -> bytes:
         raise ValueError(f"{text!r} is not a byte-level token: {exc.args[0]!r} is not in GPT-2's byte table") from None
 
 
+def _read_text(path: Path) -> str:
+    """The UTF-8 text of a tokenizer file, or an error naming the file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no tokenizer file at {path}")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); is it a tokenizer file?") from None
+
+
 def read_vocab_merges(
     vocab_path: str | os.PathLike[str],
     merges_path: str | os.PathLike[str],
@@ -64,11 +75,20 @@ def read_vocab_merges(
     when something is not a byte-level token.
     """
     vocab_path, merges_path = Path(vocab_path), Path(merges_path)
-    with vocab_path.open(encoding="utf-8") as f:
-        try:
-            raw = json.load(f)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{vocab_path} is not valid JSON: {exc}") from None
+    text = _read_text(vocab_path)
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise ValueError(f"{vocab_path}: the token {key!r} appears twice (ids {seen[key]!r} and {value!r})")
+            seen[key] = value
+        return seen
+
+    try:
+        raw = json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{vocab_path} is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise ValueError(f"{vocab_path}: expected a JSON object mapping token -> id, got {type(raw).__name__}")
     specials = set(special_tokens)
@@ -86,18 +106,17 @@ def read_vocab_merges(
         except ValueError as exc:
             raise ValueError(f"{vocab_path}: {exc} (pass it in special_tokens if it is a special token)") from None
     merges: list[tuple[bytes, bytes]] = []
-    with merges_path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
-            if not line or (number == 1 and line.startswith("#version")):
-                continue
-            parts = line.split(" ")
-            if len(parts) != 2 or not all(parts):
-                raise ValueError(f"{merges_path}:{number}: expected two tokens separated by one space, got {line!r}")
-            try:
-                merges.append((text_to_token(parts[0]), text_to_token(parts[1])))
-            except ValueError as exc:
-                raise ValueError(f"{merges_path}:{number}: {exc}") from None
+    for number, line in enumerate(_read_text(merges_path).split("\n"), start=1):
+        line = line.rstrip("\r\n")
+        if not line or (number == 1 and line.startswith("#version")):
+            continue
+        parts = line.split(" ")
+        if len(parts) != 2 or not all(parts):
+            raise ValueError(f"{merges_path}:{number}: expected two tokens separated by one space, got {line!r}")
+        try:
+            merges.append((text_to_token(parts[0]), text_to_token(parts[1])))
+        except ValueError as exc:
+            raise ValueError(f"{merges_path}:{number}: {exc}") from None
     return vocab, merges
 
 

@@ -4,13 +4,18 @@ Encoding cuts the text like training did (special tokens whole, then GPT-2's reg
 the merges to each pre-token in the order they were learned: the lowest-ranked adjacent pair first,
 until none of the learned pairs is left. Text repeats a lot (" the", " said,"), so the ids of each
 pre-token and of each whitespace-delimited segment are cached, and the cache lookups run in C
-(``map`` over the segments), which is where most of the speed comes from.
+(``map`` over the segments), which is where most of the speed comes from. A long pre-token (one
+word of thousands of characters) is merged with a heap, in ``n log n`` time. The caches' functions
+hold the tables, never the tokenizer, so a tokenizer is in no reference cycle: dropping the last
+reference frees it at once.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,7 @@ from typing import Any
 import regex
 
 from course_lib.tokenization.files import read_vocab_merges, write_vocab_merges
-from course_lib.tokenization.merge import merge_pair
+from course_lib.tokenization.merge import apply_merges_heap
 from course_lib.tokenization.pretokenize import (
     GPT2_REGEX,
     check_special_tokens,
@@ -32,7 +37,10 @@ _CACHE_LIMIT = 1 << 16
 """Entries in each cache (pre-tokens, segments, space-delimited parts) before it is emptied."""
 _MAX_CACHED_CHARS = 64
 """Longer segments and pre-tokens are encoded but not kept, so the caches' memory stays bounded."""
-_NO_MERGE = (float("inf"), -1, -1, -1)
+_NO_MERGE = sys.maxsize
+"""The rank of a pair that no merge joins: larger than any real rank."""
+_HEAP_ABOVE = 48
+"""Pre-tokens with more bytes than this are merged with a heap (:func:`apply_merges_heap`)."""
 _SEGMENT = regex.compile(r"\s*\S+|\s+")
 """Whitespace-delimited segments: each ends where a whitespace follows a non-whitespace character."""
 _SPACE_AFTER_WHITESPACE = regex.compile(r"\s ")
@@ -67,6 +75,53 @@ class _Cache(dict):
     def ids(self, keys: Iterable[str]) -> list[int]:
         """The concatenated ids of ``keys``."""
         return list(chain.from_iterable(map(self.__getitem__, keys)))
+
+
+def _encode_piece(ranks: Mapping[tuple[int, int], int], merged: Sequence[int], byte_ids: list[int] | None, piece: str) -> tuple[int, ...]:
+    """Apply the merges to one pre-token: the adjacent pair of lowest rank first, leftmost first.
+
+    ``ranks`` maps a pair of ids to its merge's rank, ``merged[rank]`` is the id it makes, and
+    ``byte_ids`` maps each byte to its id (``None`` when byte ``b`` has id ``b``). A short piece
+    keeps the rank of each adjacent pair in a list, and after a merge updates only the two pairs
+    beside it; the minimum and its position are found in C. Long pieces go through the heap of
+    :func:`apply_merges_heap`, whose time grows as ``n log n`` rather than ``n^2``.
+    """
+    data = piece.encode("utf-8")
+    ids = list(data) if byte_ids is None else list(map(byte_ids.__getitem__, data))
+    if len(ids) > _HEAP_ABOVE:
+        return tuple(apply_merges_heap(ids, ranks, merged))
+    lookup = ranks.get
+    found = list(map(lookup, zip(ids, ids[1:]), repeat(_NO_MERGE)))
+    while found:
+        best = min(found)
+        if best == _NO_MERGE:
+            break
+        position = found.index(best)
+        new_id = merged[best]
+        ids[position : position + 2] = [new_id]
+        del found[position]
+        if position:
+            found[position - 1] = lookup((ids[position - 1], new_id), _NO_MERGE)
+        if position < len(found):
+            found[position] = lookup((new_id, ids[position + 1]), _NO_MERGE)
+    return tuple(ids)
+
+
+def _encode_segment(piece_cache: _Cache, segment: str) -> tuple[int, ...]:
+    """The ids of one whitespace-delimited segment: its pre-tokens' ids, concatenated."""
+    pieces = GPT2_REGEX.findall(segment)
+    if len(pieces) == 1:
+        return piece_cache[pieces[0]]
+    return tuple(piece_cache.ids(pieces))
+
+
+def _encode_spaced(segment_cache: _Cache, part: str) -> tuple[int, ...]:
+    """The ids of ``" " + part``. A long part (lines without a space, as in lists or tables) is cut
+    into its whitespace-delimited segments first, so that its lines are cached one by one."""
+    text = " " + part
+    if len(text) <= _MAX_CACHED_CHARS:
+        return segment_cache.encode(text)
+    return tuple(segment_cache.ids(_SEGMENT.findall(text)))
 
 
 class Tokenizer:
@@ -111,16 +166,20 @@ class Tokenizer:
         self._special_regex = special_token_regex(self.special_tokens)
 
         self.merges: list[tuple[bytes, bytes]] = [(bytes(a), bytes(b)) for a, b in merges]
-        self._ranks: dict[tuple[int, int], tuple[int, int, int, int]] = {}  # pair -> (rank, left, right, merged id)
+        self._ranks: dict[tuple[int, int], int] = {}  # pair of ids -> the rank of its (first) merge
+        self._merged: list[int] = []  # rank -> the id that merge makes
         for rank, (left, right) in enumerate(self.merges):
             for part in (left, right, left + right):
                 if part not in self._ids:
                     raise ValueError(f"merge {rank} ({left!r}, {right!r}) needs the token {part!r}, which is not in vocab")
-            pair = (self._ids[left], self._ids[right])
-            self._ranks.setdefault(pair, (rank, *pair, self._ids[left + right]))
-        self._segment_cache = _Cache(self._encode_segment)
-        self._spaced_cache = _Cache(self._encode_spaced)  # part -> ids of " " + part
-        self._piece_cache = _Cache(lambda piece: self._bpe(piece.encode("utf-8")))
+            self._ranks.setdefault((self._ids[left], self._ids[right]), rank)
+            self._merged.append(self._ids[left + right])
+        # The caches' encode functions see the tables and the caches below them, never ``self``: no
+        # reference cycle, so a dropped tokenizer is freed at once, without waiting for the collector.
+        byte_ids = None if self._bytes_are_ids else self._byte_ids
+        self._piece_cache = _Cache(partial(_encode_piece, self._ranks, self._merged, byte_ids))
+        self._segment_cache = _Cache(partial(_encode_segment, self._piece_cache))
+        self._spaced_cache = _Cache(partial(_encode_spaced, self._segment_cache))  # part -> ids of " " + part
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -145,31 +204,6 @@ class Tokenizer:
         """The number of ids (bytes, merges and special tokens)."""
         return len(self.vocab)
 
-    def _bpe(self, piece: bytes) -> tuple[int, ...]:
-        """Apply the merges to one pre-token: lowest rank first, each pair merged left to right."""
-        ids = list(piece) if self._bytes_are_ids else list(map(self._byte_ids.__getitem__, piece))
-        lookup = self._ranks.get
-        while len(ids) > 1:
-            # The rank of every adjacent pair, found in C: ranks.get(pair, _NO_MERGE), then the min.
-            found = list(map(lookup, zip(ids, ids[1:]), repeat(_NO_MERGE)))
-            best = min(found)
-            _, left, right, merged_id = best
-            if merged_id < 0:
-                break
-            if found.count(best) == 1:  # the common case: the pair occurs once
-                position = found.index(best)
-                ids[position : position + 2] = [merged_id]
-                continue
-            ids = merge_pair(ids, left, right, merged_id)
-        return tuple(ids)
-
-    def _encode_segment(self, segment: str) -> tuple[int, ...]:
-        """The ids of one whitespace-delimited segment: its pre-tokens' ids, concatenated."""
-        pieces = GPT2_REGEX.findall(segment)
-        if len(pieces) == 1:
-            return self._piece_cache[pieces[0]]
-        return tuple(self._piece_cache.ids(pieces))
-
     def _encode_ordinary(self, text: str) -> list[int]:
         """Ids of text that holds no special token.
 
@@ -182,13 +216,10 @@ class Tokenizer:
         """
         if _SPACE_AFTER_WHITESPACE.search(text) is None:
             parts = text.split(" ")
-            ids = list(self._encode_segment(parts[0]))
+            ids = list(self._segment_cache[parts[0]])
             ids += self._spaced_cache.ids(islice(parts, 1, None))
             return ids
         return self._segment_cache.ids(_SEGMENT.findall(text))
-
-    def _encode_spaced(self, part: str) -> tuple[int, ...]:
-        return self._encode_segment(" " + part)
 
     def encode(self, text: str) -> list[int]:
         """The ids of ``text``; special tokens map to their own id and are never split."""

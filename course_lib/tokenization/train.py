@@ -18,10 +18,12 @@ import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from course_lib.tokenization.merge import merge_pair
 from course_lib.tokenization.pretokenize import check_special_tokens, count_pretokens_in_file
 
 __all__ = ["train_bpe", "train_bpe_from_counts"]
+
+_LINKED_ABOVE = 64
+"""Words with more bytes than this are kept as a :class:`_LinkedWord` while training."""
 
 
 _DESCENDING_BYTE = [(256 - b).to_bytes(2, "big") for b in range(256)]
@@ -51,19 +53,18 @@ def train_bpe_from_counts(
     vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
     merges: list[tuple[bytes, bytes]] = []
 
-    words: list[list[int]] = []
+    words: list[list[int] | _LinkedWord] = []
     counts: list[int] = []
-    for word, count in word_counts.items():
-        if len(word) > 1 and count > 0:
-            words.append(list(word))
-            counts.append(count)
-
     pair_counts: dict[tuple[int, int], int] = defaultdict(int)
     pair_words: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for index, (symbols, count) in enumerate(zip(words, counts)):
-        for pair in zip(symbols, symbols[1:]):
-            pair_counts[pair] += count
-            pair_words[pair].add(index)
+    for word, count in word_counts.items():
+        if len(word) > 1 and count > 0:
+            index = len(words)
+            words.append(_LinkedWord(word) if len(word) > _LINKED_ABOVE else list(word))
+            counts.append(count)
+            for pair in zip(word, word[1:]):
+                pair_counts[pair] += count
+                pair_words[pair].add(index)
 
     keys = [_descending_key(vocab[i]) for i in range(256)]
     heap = [(-count, keys[a] + keys[b], a, b) for (a, b), count in pair_counts.items()]
@@ -75,7 +76,7 @@ def train_bpe_from_counts(
             continue  # stale: this pair's count changed after the entry was pushed
         new_id = len(vocab)
         vocab[new_id] = vocab[a] + vocab[b]
-        keys.append(_descending_key(vocab[new_id]))
+        keys.append(keys[a][: -len(_END_OF_TOKEN)] + keys[b])  # the key of vocab[a] + vocab[b], copied in C
         merges.append((vocab[a], vocab[b]))
 
         # Net change of each pair's count over the words that hold (a, b). Pairs away from the
@@ -83,15 +84,15 @@ def train_bpe_from_counts(
         delta: dict[tuple[int, int], int] = defaultdict(int)
         for index in pair_words.pop((a, b)):
             symbols = words[index]
-            merged = merge_pair(symbols, a, b, new_id)
             count = counts[index]
-            for pair in zip(symbols, symbols[1:]):
-                delta[pair] -= count
-            for pair in zip(merged, merged[1:]):
-                delta[pair] += count
-                if new_id in pair:
+            if isinstance(symbols, _LinkedWord):
+                for pair in symbols.merge(a, b, new_id, count, delta):
                     pair_words[pair].add(index)
-            words[index] = merged
+                continue
+            created: set[tuple[int, int]] = set()
+            words[index] = _merge_list(symbols, a, b, new_id, count, delta, created)
+            for pair in created:
+                pair_words[pair].add(index)
         for pair, change in delta.items():
             if change == 0:
                 continue
@@ -103,6 +104,95 @@ def train_bpe_from_counts(
                 del pair_counts[pair]
                 pair_words.pop(pair, None)
     return vocab, merges
+
+
+def _merge_list(
+    symbols: list[int], a: int, b: int, new_id: int, count: int, delta: dict[tuple[int, int], int], created: set[tuple[int, int]]
+) -> list[int]:
+    """``symbols`` with every ``(a, b)`` merged left to right (``a a a`` -> ``aa a``), adding the
+    change of each pair beside a merge (times ``count``) to ``delta`` and the new pairs to ``created``.
+
+    Only the pairs that touch a merge change. Between two merges that follow each other (``a b a b``)
+    the old pair ``(b, a)`` is removed once and the new pair is ``(new, new)``.
+    """
+    out: list[int] = []
+    n = len(symbols)
+    last = n - 1
+    i = 0
+    merged_before = False  # whether out[-1] is a merge that ended just before i
+    while i < n:
+        symbol = symbols[i]
+        if symbol == a and i < last and symbols[i + 1] == b:
+            delta[a, b] -= count
+            if out:
+                if not merged_before:
+                    delta[out[-1], a] -= count
+                pair = (out[-1], new_id)
+                delta[pair] += count
+                created.add(pair)
+            if i + 2 < n:
+                right = symbols[i + 2]
+                delta[b, right] -= count
+                if not (right == a and i + 3 < n and symbols[i + 3] == b):  # else the next merge adds (new, new)
+                    pair = (new_id, right)
+                    delta[pair] += count
+                    created.add(pair)
+            out.append(new_id)
+            i += 2
+            merged_before = True
+        else:
+            out.append(symbol)
+            i += 1
+            merged_before = False
+    return out
+
+
+class _LinkedWord:
+    """A long word for training: a doubly linked list of symbols and, for each adjacent pair, the
+    positions where it starts, so that a merge costs time for its occurrences only, not for the
+    word's length (a list would be rebuilt at each merge: quadratic time for one huge word)."""
+
+    __slots__ = ("symbols", "nxt", "prv", "at")
+
+    def __init__(self, word: bytes) -> None:
+        n = len(word)
+        self.symbols = list(word)
+        self.nxt = list(range(1, n + 1))
+        self.prv = list(range(-1, n - 1))
+        self.at: dict[tuple[int, int], set[int]] = defaultdict(set)
+        for i, pair in enumerate(zip(word, word[1:])):
+            self.at[pair].add(i)
+
+    def merge(self, a: int, b: int, new_id: int, count: int, delta: dict[tuple[int, int], int]) -> set[tuple[int, int]]:
+        """Merge every ``(a, b)`` left to right, adding each pair's change (times ``count``) to
+        ``delta``; returns the new pairs (those that hold ``new_id``)."""
+        symbols, nxt, prv, at = self.symbols, self.nxt, self.prv, self.at
+        n = len(symbols)
+        created: set[tuple[int, int]] = set()
+        for i in sorted(at.pop((a, b), ())):
+            j = nxt[i]
+            if symbols[i] != a or j >= n or symbols[j] != b:
+                continue  # merged away by the occurrence just before (a a a merged as (a, a))
+            delta[a, b] -= count
+            p, k = prv[i], nxt[j]
+            if p >= 0:
+                old, pair = (symbols[p], a), (symbols[p], new_id)
+                delta[old] -= count
+                at[old].discard(p)
+                delta[pair] += count
+                at[pair].add(p)
+                created.add(pair)
+            if k < n:
+                old, pair = (b, symbols[k]), (new_id, symbols[k])
+                delta[old] -= count
+                at[old].discard(j)
+                delta[pair] += count
+                at[pair].add(i)
+                created.add(pair)
+                prv[k] = i
+            symbols[i], symbols[j] = new_id, -1
+            nxt[i] = k
+        return created
 
 
 def train_bpe(

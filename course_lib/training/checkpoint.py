@@ -16,6 +16,7 @@ Restoring all of these makes the continued run take exactly the same steps as an
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,14 +82,58 @@ def save_checkpoint(
     return path
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0][:200]}" if text else type(exc).__name__
+
+
 def _read(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(blob, dict) or "metadata" not in blob or "tensors" not in blob:
-        raise ValueError(f"{path} is not a course checkpoint")
-    meta = json.loads(blob["metadata"])
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
+    """Metadata and tensors of a checkpoint; a ValueError naming the file for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes): not a checkpoint")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if "Unsupported global" in line]
+        if not lines:
+            raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
+                             f"`course train`?): {_first_line(exc)}") from None  # fmt: skip
+        raise ValueError(f"{path} holds pickled objects other than tensors, which a weights_only load refuses "
+                         f"(never unpickle a file you do not trust): {lines[0]}") from None  # fmt: skip
+    except Exception as exc:  # torch raises many types for a bad file: name the file and the cause
+        raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
+                         f"`course train`?): {_first_line(exc)}") from None  # fmt: skip
+    if not isinstance(blob, dict) or "metadata" not in blob or not isinstance(blob.get("tensors"), dict):
+        raise ValueError(f"{path} is not a course checkpoint (no metadata and tensors)")
+    try:
+        meta = json.loads(blob["metadata"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: the checkpoint's metadata is not valid JSON: {_first_line(exc)}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise ValueError(f"{path}: unknown checkpoint format {found!r} (expected {FORMAT!r})")
+    if not isinstance(meta.get("step"), int):
+        raise ValueError(f"{path}: the checkpoint's metadata has no integer step")
     return meta, blob["tensors"]
+
+
+def _load_weights(path: str | Path, model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """``model.load_state_dict(state)``, or a ValueError naming the file and what does not fit."""
+    own = model.state_dict()
+    missing = sorted(own.keys() - state.keys())
+    unexpected = sorted(state.keys() - own.keys())
+    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(own.keys() & state.keys())
+              if tuple(state[k].shape) != tuple(own[k].shape)]  # fmt: skip
+    if missing or unexpected or shapes:
+        problems = [f"{len(missing)} missing (e.g. {missing[0]})"] if missing else []
+        problems += [f"{len(unexpected)} unexpected (e.g. {unexpected[0]})"] if unexpected else []
+        problems += [f"{len(shapes)} of another shape (e.g. {shapes[0]}, checkpoint vs model)"] if shapes else []
+        raise ValueError(f"{path}: its weights do not fit the model (a checkpoint of another configuration?): "
+                         f"{'; '.join(problems)}")  # fmt: skip
+    model.load_state_dict(state, strict=True)
 
 
 def load_checkpoint(
@@ -102,7 +147,7 @@ def load_checkpoint(
     ``generators``) in place; returns the step and metadata."""
     meta, tensors = _read(path)
     model_state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
-    model.load_state_dict(model_state, strict=True)
+    _load_weights(path, model, model_state)
     if optimizer is not None:
         saved = meta.get("optimizer")
         if saved is None:
@@ -135,9 +180,17 @@ def load_checkpoint(
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[TransformerLM, Checkpoint]:
     """Build the ``TransformerLM`` a checkpoint describes and load its weights (no optimizer)."""
-    meta, _ = _read(path)
+    meta, tensors = _read(path)
     if not meta.get("model_config"):
         raise ValueError(f"{path} does not record a model config")
-    model = TransformerLM.from_config(ModelConfig.from_dict(meta["model_config"]))
-    info = load_checkpoint(path, model)
+    try:
+        model = TransformerLM.from_config(ModelConfig.from_dict(meta["model_config"]))
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"{path}: the model config it records is not valid: {_first_line(exc)}") from None
+    model_state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        _load_weights(path, model, model_state)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (the checkpoint's metadata contradicts its tensors)") from None
+    info = Checkpoint(int(meta["step"]), model.config, meta.get("extra", {}))
     return model.to(device), info
