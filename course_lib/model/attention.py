@@ -136,9 +136,7 @@ class MultiHeadLatentAttention(nn.Module):
     def compress(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """What an MLA KV cache stores for ``x``: (batch, seq, d_model) -> ``(latent, k_rope)``,
         (batch, seq, kv_rank) and (batch, seq, rope_dim), the RoPE key already rotated."""
-        t = x.shape[1]
-        k_rope = apply_rope(self.k_rope_proj(x), self.rope.cos[:t], self.rope.sin[:t])
-        return self.kv_down(x), k_rope
+        return self.kv_down(x), self.rope(self.k_rope_proj(x))
 
     def absorbed_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The two matrices of the absorbed inference path, per head.
@@ -183,7 +181,7 @@ class MultiHeadLatentAttention(nn.Module):
         q_latent = torch.einsum("btm,hmr->bhtr", x, w_q_latent)  # (b, h, t_q, kv_rank)
         q_rope = self.q_proj(x).view(b, t_q, h, dh + dr).transpose(1, 2)[..., dh:]
         positions = torch.arange(t_k - t_q, t_k, device=x.device)
-        q_rope = apply_rope(q_rope, self.rope.cos[positions], self.rope.sin[positions])
+        q_rope = self.rope(q_rope, positions)
         scores = (q_latent @ latent[:, None].transpose(-1, -2) + q_rope @ k_rope[:, None].transpose(-1, -2)) / math.sqrt(dh + dr)
         scores = scores.masked_fill(~causal_mask(t_q, t_k, device=x.device), float("-inf"))
         weighted_latent = softmax(scores, dim=-1) @ latent[:, None]  # (b, h, t_q, kv_rank)
