@@ -20,10 +20,15 @@ class Lecture:
     module: str
     assignment: str | None = None  # e.g. "a1_basics" (part noted in `part`)
     part: str | None = None
+    suffix: str = ""  # a lecture's second notebook: "b" makes 02b
+
+    @property
+    def label(self) -> str:
+        return f"{self.number:02d}{self.suffix}"
 
     @property
     def notebook(self) -> str:
-        return f"notebooks/{self.number:02d}_{self.name}.ipynb"
+        return f"notebooks/{self.label}_{self.name}.ipynb"
 
 
 ASSIGNMENTS = {
@@ -39,6 +44,7 @@ LECTURES: tuple[Lecture, ...] = (
     Lecture(0, "welcome", "course map, environment check, a one-minute end-to-end demo", "env", "a0_warmup"),
     Lecture(1, "tokenization", "Unicode, bytes, BPE training and encoding, compression", "tokenization", "a1_basics", "part 1"),
     Lecture(2, "resource_accounting", "tensors, dtypes, FLOPs, memory, MFU, napkin math", "accounting", "a1_basics", "part 2"),
+    Lecture(2, "training", "cross-entropy, initialisation, SGD to AdamW, schedules, clipping, checkpoints, mixed precision", "training", "a1_basics", "part 2", suffix="b"),
     Lecture(3, "architecture", "Transformer LM, MHA/MQA/GQA/MLA, mixture of experts", "model", "a1_basics", "part 2"),
     Lecture(4, "gpus_and_kernels", "GPU model, roofline, profiling, Triton, FlashAttention-2", "kernels", "a2_systems", "part 1"),
     Lecture(5, "parallelism", "collectives, DDP, ZeRO/FSDP, tensor/pipeline/expert parallelism", "parallel", "a2_systems", "part 2"),
@@ -67,5 +73,5 @@ def markdown_table(repo: Path, *, link_prefix: str = "") -> str:
             label = ASSIGNMENTS[lecture.assignment] + (f" {lecture.part}" if lecture.part else "")
             handout = f"assignments/{lecture.assignment}/README.md"
             assignment = f"[{label}]({link_prefix}{handout})" if (repo / handout).exists() else f"{label} *(coming)*"
-        rows.append(f"| {lecture.number:02d} | {notebook} | {lecture.topic} | `course_lib.{lecture.module}` | {assignment} |")
+        rows.append(f"| {lecture.label} | {notebook} | {lecture.topic} | `course_lib.{lecture.module}` | {assignment} |")
     return "\n".join(rows)

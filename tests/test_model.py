@@ -146,6 +146,23 @@ def test_mla_matches_explicit_formula():
     assert mla.cache_width() == 12
 
 
+def test_mla_absorbed_path_equals_the_naive_path():
+    torch.manual_seed(4)
+    mla = MultiHeadLatentAttention(d_model=32, num_heads=4, context_length=16, kv_rank=8, rope_dim=4)
+    x = torch.randn(2, 11, 32, generator=_gen(16))
+    with torch.no_grad():
+        full = mla(x)
+        torch.testing.assert_close(mla.forward_absorbed(x), full, rtol=1e-4, atol=1e-5)
+        # Decoding: the last 3 tokens attend to a cache of all 11 tokens' latents and RoPE keys.
+        latent, k_rope = mla.compress(x)
+        assert latent.shape == (2, 11, 8) and k_rope.shape == (2, 11, 4)
+        torch.testing.assert_close(mla.forward_absorbed(x[:, -3:], (latent, k_rope)), full[:, -3:], rtol=1e-4, atol=1e-5)
+        w_q_latent, w_o_latent = mla.absorbed_weights()
+    assert w_q_latent.shape == (4, 32, 8) and w_o_latent.shape == (4, 8, 32)
+    with pytest.raises(ValueError, match="cache"):
+        mla.forward_absorbed(x, (latent[:, :5], k_rope[:, :5]))
+
+
 def test_router_picks_top_k_and_normalises():
     torch.manual_seed(3)
     router = TopKRouter(16, num_experts=6, top_k=2)

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     if args.cell_timeout < 1:
         print(f"error: --cell-timeout must be at least 1 second, got {args.cell_timeout}", file=sys.stderr)
         return 2
-    paths = args.notebooks or sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = args.notebooks or sorted((repo_root() / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     if not paths:
         print("no notebooks to execute", file=sys.stderr)
         return 1

@@ -8,7 +8,9 @@
   ``F.scaled_dot_product_attention``, which computes the same function as the textbook version.
 * :class:`MultiHeadLatentAttention` is DeepSeek-V2's MLA: keys and values are rebuilt from one
   low-rank latent per token, plus one small RoPE key shared by all heads, so the KV cache holds
-  ``kv_rank + rope_dim`` numbers per token and layer.
+  ``kv_rank + rope_dim`` numbers per token and layer. At inference, :meth:`MultiHeadLatentAttention.
+  forward_absorbed` attends from that cache alone, with ``W_UK`` folded into the queries and ``W_UV``
+  into the output projection, and never rebuilds a key or value.
 
 State-dict names: ``q_proj.weight`` (num_heads*head_dim, d_model), ``k_proj.weight`` and
 ``v_proj.weight`` (num_kv_heads*head_dim, d_model), ``output_proj.weight`` (d_model, num_heads*head_dim).
@@ -130,6 +132,60 @@ class MultiHeadLatentAttention(nn.Module):
     def cache_width(self) -> int:
         """Numbers cached per token and layer: the latent plus the shared RoPE key."""
         return self.kv_rank + self.rope_dim
+
+    def compress(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What an MLA KV cache stores for ``x``: (batch, seq, d_model) -> ``(latent, k_rope)``,
+        (batch, seq, kv_rank) and (batch, seq, rope_dim), the RoPE key already rotated."""
+        return self.kv_down(x), self.rope(self.k_rope_proj(x))
+
+    def absorbed_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two matrices of the absorbed inference path, per head.
+
+        ``w_q_latent``: (heads, d_model, kv_rank) = ``W_Q,h^T W_UK,h``: maps ``x`` straight to a query
+        in latent space, so that ``q_nope . (W_UK c) = (x w_q_latent) . c``.
+        ``w_o_latent``: (heads, kv_rank, d_model) = ``(W_O,h W_UV,h)^T``: maps a head's attention-weighted
+        latent straight to the output, so that ``W_O,h (W_UV P c) = (P c) w_o_latent``.
+        """
+        h, dh, dr, r = self.num_heads, self.head_dim, self.rope_dim, self.kv_rank
+        w_q_nope = self.q_proj.weight.view(h, dh + dr, -1)[:, :dh]  # (h, dh, d_model)
+        w_uk = self.k_up.weight.view(h, dh, r)
+        w_uv = self.v_up.weight.view(h, dh, r)
+        w_o = self.output_proj.weight.view(-1, h, dh)  # (d_model, h, dh)
+        w_q_latent = torch.einsum("hdm,hdr->hmr", w_q_nope, w_uk)
+        w_o_latent = torch.einsum("mhd,hdr->hrm", w_o, w_uv)
+        return w_q_latent, w_o_latent
+
+    def forward_absorbed(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """The same function as :meth:`forward`, computed from the compressed cache alone.
+
+        x: (batch, seq_q, d_model), the newest ``seq_q`` tokens; ``cache``: ``(latent, k_rope)`` of
+        *all* tokens so far, (batch, seq_k, kv_rank) and (batch, seq_k, rope_dim) with ``seq_k >= seq_q``
+        (default: :meth:`compress` of ``x``). Keys and values are never rebuilt: scores are
+        ``(x W_q_latent) . c + q_rope . k_rope`` and the output is ``(P c) W_o_latent`` summed over heads.
+        This works because RoPE is applied only to the separate ``k_rope``: a rotation between ``W_UK``
+        and the query would depend on the key's position and could not be folded into one matrix.
+        Returns (batch, seq_q, d_model).
+        """
+        if x.ndim != 3:
+            raise ValueError(f"expected x of shape (batch, seq, d_model), got {tuple(x.shape)}")
+        latent, k_rope = self.compress(x) if cache is None else cache
+        b, t_q, _ = x.shape
+        t_k = latent.shape[1]
+        if latent.shape[-1] != self.kv_rank or k_rope.shape[-1] != self.rope_dim or t_k < t_q:
+            raise ValueError(
+                f"cache must be (latent (b, seq_k, {self.kv_rank}), k_rope (b, seq_k, {self.rope_dim})) with "
+                f"seq_k >= {t_q}, got {tuple(latent.shape)} and {tuple(k_rope.shape)}"
+            )
+        h, dh, dr = self.num_heads, self.head_dim, self.rope_dim
+        w_q_latent, w_o_latent = self.absorbed_weights()
+        q_latent = torch.einsum("btm,hmr->bhtr", x, w_q_latent)  # (b, h, t_q, kv_rank)
+        q_rope = self.q_proj(x).view(b, t_q, h, dh + dr).transpose(1, 2)[..., dh:]
+        positions = torch.arange(t_k - t_q, t_k, device=x.device)
+        q_rope = self.rope(q_rope, positions)
+        scores = (q_latent @ latent[:, None].transpose(-1, -2) + q_rope @ k_rope[:, None].transpose(-1, -2)) / math.sqrt(dh + dr)
+        scores = scores.masked_fill(~causal_mask(t_q, t_k, device=x.device), float("-inf"))
+        weighted_latent = softmax(scores, dim=-1) @ latent[:, None]  # (b, h, t_q, kv_rank)
+        return torch.einsum("bhtr,hrm->btm", weighted_latent, w_o_latent)
 
     def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
         """``positions``: (seq,) or (batch, seq) int64, default ``0 .. seq-1`` (as :class:`CausalSelfAttention`)."""

@@ -8,6 +8,7 @@ module                 what it holds
 ``ring``               a ring all-reduce from send/recv
 ``ddp``                data parallelism: naive per-parameter all-reduce, bucketed with overlap
 ``zero``               ZeRO-1: a sharded optimizer around any ``torch.optim`` optimizer
+``fsdp``               ZeRO-3 / FSDP: parameters sharded, gathered per unit for forward and backward
 ``tensor_parallel``    Megatron column/row parallel linear layers and MLP
 ``pipeline``           GPipe and 1F1B schedule simulator
 ``expert_parallel``    mixture-of-experts dispatch and combine with all-to-all
@@ -30,6 +31,7 @@ from course_lib.parallel.launch import LaunchTimeout, RankError, free_port, laun
 _EXPORTS = {
     "collectives": ["BUS_FACTORS", "CommCounter", "all_reduce_by_reduce_scatter_all_gather", "all_reduce_mean", "bus_bandwidth", "bytes_sent_per_rank", "time_all_reduce"],
     "ddp": ["DataParallel", "all_reduce_gradients", "broadcast_module"],
+    "fsdp": ["FullyShardedDataParallel"],
     "expert_parallel": ["all_to_all", "expert_parallel_moe", "moe_reference", "top_k_routing"],
     "pipeline": ["Schedule", "bubble_formula", "draw_schedule", "gpipe_order", "one_f_one_b_order", "simulate"],
     "planner": ["ModelShape", "ParallelConfig", "Plan", "plan", "zero_memory_per_rank"],
@@ -54,6 +56,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from course_lib.parallel.collectives import BUS_FACTORS, CommCounter, all_reduce_by_reduce_scatter_all_gather, all_reduce_mean, bus_bandwidth, bytes_sent_per_rank, time_all_reduce
     from course_lib.parallel.ddp import DataParallel, all_reduce_gradients, broadcast_module
+    from course_lib.parallel.fsdp import FullyShardedDataParallel
     from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe, moe_reference, top_k_routing
     from course_lib.parallel.pipeline import Schedule, bubble_formula, draw_schedule, gpipe_order, one_f_one_b_order, simulate
     from course_lib.parallel.planner import ModelShape, ParallelConfig, Plan, plan, zero_memory_per_rank
