@@ -234,10 +234,16 @@ def check(repo: Path, only: list[str] | None = None) -> list[SyncProblem]:
             elif path.read_bytes() != data:
                 problems.append(SyncProblem(path, "differs from the skeleton generated from solutions/"))
         manifest_path = target / MANIFEST_NAME
-        recorded = json.loads(manifest_path.read_text())["solution_sha256"] if manifest_path.exists() else {}
+        recorded_manifest = _read_manifest(target)
+        recorded = recorded_manifest.get("solution_sha256", {})
         for rel, digest in sorted(manifest.items()):
             if recorded.get(rel) != digest:
                 problems.append(SyncProblem(repo / "solutions" / assignment / rel, "changed since the last `course release`"))
+        # The skeleton hashes tell a student's work from a fresh release (``student_changes``); stale
+        # ones (e.g. two branches' releases merged) would make the maintainer checks skip themselves.
+        written = {rel.as_posix(): _sha(data) for rel, data in files.items()}
+        if present and recorded_manifest.get("skeleton_sha256") != written:
+            problems.append(SyncProblem(manifest_path, "records other skeleton hashes than a release writes (run `course release`)"))
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.paths import repo_root
-from course_lib.release import ReleaseConflict, ReleaseError, check, release, render_skeleton
+from course_lib.release import ReleaseConflict, ReleaseError, check, release, render_skeleton, student_changes
 
 REPO = repo_root()
 
@@ -98,6 +99,31 @@ def test_editing_a_solution_region_puts_it_out_of_sync(course: Path) -> None:
     assert [(p.path.name, p.reason) for p in problems] == [("demo.py", "changed since the last `course release`")]
     release(course)
     assert check(course) == []
+
+
+def test_a_stale_manifest_is_out_of_sync(course: Path) -> None:
+    """Skeleton hashes that disagree with the skeletons (two branches' releases merged) are reported,
+    since they would make a maintainer's checkout look like a student's and skip the checks."""
+    manifest = course / "assignments" / "a9_demo" / ".release-manifest.json"
+    data = json.loads(manifest.read_text())
+    data["skeleton_sha256"]["demo.py"] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    assert student_changes(course) != []
+    assert [(p.path.name, p.reason) for p in check(course)] == [
+        (".release-manifest.json", "records other skeleton hashes than a release writes (run `course release`)")
+    ]
+    release(course)
+    assert check(course) == [] and student_changes(course) == []
+
+
+def test_a_checkout_in_sync_is_never_taken_for_a_students_copy() -> None:
+    """Not a maintainer-only check, so it cannot skip itself: when every skeleton file is exactly what
+    a release writes (a maintainer's checkout, not a student's), the manifests must be fresh too, or
+    the maintainer checks would skip themselves."""
+    problems = check(REPO)
+    if all(p.path.name == ".release-manifest.json" for p in problems):
+        assert problems == [], "stale release manifests: run `course release` and commit them"
+        assert student_changes(REPO) == []
 
 
 def test_hand_edits_and_stray_files_in_assignments_are_reported(course: Path) -> None:
