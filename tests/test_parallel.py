@@ -90,9 +90,9 @@ def reference_run(kind: str, optimizer: str) -> tuple[list[torch.Tensor], list[t
     return grads0, [p.detach().clone() for p in model.parameters()]
 
 
-def make_optimizer(name: str, params, sharded: bool = False):
+def make_optimizer(name: str, params, sharded: bool = False, counter: CommCounter | None = None):
     cls, kwargs = (torch.optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}) if name == "adamw" else (torch.optim.SGD, {"lr": 0.3, "momentum": 0.9})
-    return ShardedOptimizer(params, cls, **kwargs) if sharded else cls(params, **kwargs)
+    return ShardedOptimizer(params, cls, counter=counter, **kwargs) if sharded else cls(params, **kwargs)
 
 
 def _data_parallel_worker(kinds: list[str]) -> dict:
@@ -101,6 +101,7 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
     for kind in kinds:
         for variant in ["naive", "bucket0", "bucket_small", "bucket_all", "zero1"]:
             model = make_model(kind)
+            counter = CommCounter()
             with torch.no_grad():  # replicas start different: the wrappers must broadcast rank 0's
                 for p in model.parameters():
                     p.add_(rank)
@@ -109,10 +110,10 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 wrapped, sync = model, lambda: all_reduce_gradients(model)
             else:
                 mb = {"bucket0": 0.0, "bucket_small": 200e-6, "bucket_all": float("inf"), "zero1": 1.0}[variant]
-                wrapped = DataParallel(model, bucket_size_mb=mb)
+                wrapped = DataParallel(model, bucket_size_mb=mb, counter=counter)
                 sync = wrapped.finish_gradient_synchronization
                 out[(kind, variant, "buckets")] = len(wrapped.buckets)
-            opt = make_optimizer("adamw", model.parameters(), sharded=variant == "zero1")
+            opt = make_optimizer("adamw", model.parameters(), sharded=variant == "zero1", counter=counter)
             for step in range(STEPS):
                 loss_of(wrapped, *local_batch(kind, step)).backward()
                 sync()
@@ -121,6 +122,7 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 opt.step()
                 opt.zero_grad()
             out[(kind, variant, "params")] = [p.detach().clone() for p in model.parameters()]
+            out[(kind, variant, "payload")] = dict(counter.payload)
             if variant == "zero1":
                 out[(kind, "zero1", "state_bytes")] = opt.state_bytes()
     return out
@@ -150,6 +152,14 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
         shards = [r[(kind, "zero1", "state_bytes")] for r in results]
         assert sum(shards) == optimizer_state_bytes(opt)
         assert all(0 < s < optimizer_state_bytes(opt) for s in shards)
+        # Bytes, counted: every bucketed variant all-reduces each gradient once per step; ZeRO-1 adds
+        # one broadcast of every parameter per step, sent by its owner (the ranks split the sending).
+        param_bytes = sum(p.numel() * p.element_size() for p in params)
+        for variant in ["bucket0", "bucket_small", "bucket_all", "zero1"]:
+            for rank_result in results:
+                assert rank_result[(kind, variant, "payload")]["all_reduce gradients"] == STEPS * param_bytes
+        roots = [r[(kind, "zero1", "payload")]["broadcast parameters (as root)"] for r in results]
+        assert sum(roots) == STEPS * param_bytes and all(b > 0 for b in roots)
 
 
 def _ddp_misuse_worker() -> dict:

@@ -24,6 +24,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from course_lib.parallel.collectives import CommCounter
+
 __all__ = ["broadcast_module", "all_reduce_gradients", "DataParallel"]
 
 
@@ -67,6 +69,7 @@ class DataParallel(nn.Module):
         bucket_size_mb: a bucket is closed once it holds at least this many MB (10^6 bytes) of
             gradients; ``0`` puts every parameter in its own bucket (one all-reduce per parameter,
             still overlapped), ``float("inf")`` puts all of them in one.
+        counter: if given, every bucket's all-reduce is tallied there (label ``"all_reduce gradients"``).
 
     Use::
 
@@ -79,8 +82,9 @@ class DataParallel(nn.Module):
     live on the parameters: wrap a module once, and call :meth:`unwrap` before wrapping it again.
     """
 
-    def __init__(self, module: nn.Module, bucket_size_mb: float = 25.0) -> None:
+    def __init__(self, module: nn.Module, bucket_size_mb: float = 25.0, counter: CommCounter | None = None) -> None:
         super().__init__()
+        self.counter = counter
         if bucket_size_mb < 0:
             raise ValueError(f"bucket_size_mb must be >= 0, got {bucket_size_mb}")
         self.module = module
@@ -110,6 +114,8 @@ class DataParallel(nn.Module):
         if bucket.ready == len(bucket.params):
             bucket.flat = torch.cat([p.grad.reshape(-1) for p in bucket.params])
             bucket.work = dist.all_reduce(bucket.flat, async_op=True)
+            if self.counter is not None:
+                self.counter.add("all_reduce gradients", bucket.flat)
 
     def unwrap(self) -> nn.Module:
         """Remove the gradient hooks and return the plain module."""

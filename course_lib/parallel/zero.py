@@ -18,6 +18,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from course_lib.parallel.collectives import CommCounter
+
 __all__ = ["ShardedOptimizer", "optimizer_state_bytes"]
 
 
@@ -37,6 +39,8 @@ class ShardedOptimizer(torch.optim.Optimizer):
     Args:
         params: parameters or parameter groups, as for any optimizer (the same on every rank).
         optimizer_cls: e.g. ``torch.optim.AdamW``; built on this rank's shard only.
+        counter: if given, the broadcasts this rank sends (those of the parameters it owns) are tallied
+            there (label ``"broadcast parameters (as root)"``): the bytes ZeRO-1 adds to data parallelism.
         **defaults: its hyperparameters (``lr=...``, ``weight_decay=...``).
 
     Parameters are assigned to ranks greedily, each to the rank holding the fewest elements so far,
@@ -45,8 +49,10 @@ class ShardedOptimizer(torch.optim.Optimizer):
     each ``step``.
     """
 
-    def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], **defaults: Any) -> None:
+    def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], *,
+                 counter: CommCounter | None = None, **defaults: Any) -> None:  # fmt: skip
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+        self.counter = counter
         self.owner: dict[int, int] = {}
         self._load = [0] * self.world_size
         self._optimizer_cls, self._defaults = optimizer_cls, defaults
@@ -84,6 +90,11 @@ class ShardedOptimizer(torch.optim.Optimizer):
         ]
         for work in works:
             work.wait()
+        if self.counter is not None:
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if self.owner[id(param)] == self.rank:
+                        self.counter.add("broadcast parameters (as root)", param.data)
         return loss
 
     def state_dict(self) -> dict[str, Any]:
