@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             **result.to_dict(),
         }  # fmt: skip
         save_pretrained(out, model, corpus.directory, info)
-        _plot(result, bigram, out / "loss_curve.png", name)
+        _plot(result, bigram, out / "loss_curve.png", f"course pretrain --name {name}")
         print(f"{name}: validation loss {result.final_val_loss:.3f} (bigram {bigram:.3f}) in {seconds:.0f} s -> {out}",
               flush=True)  # fmt: skip
     return 0

@@ -139,7 +139,7 @@ def _train(preset, config, args: argparse.Namespace) -> int:
     summary = {"preset": preset.name, "bigram_val_loss": bigram, "final_val_loss": result.final_val_loss,
                "train_seconds": train_time, "total_seconds": elapsed, "device": str(device), **result.to_dict()}  # fmt: skip
     (out / "loss_log.json").write_text(json.dumps(summary, indent=1))
-    _plot(result, bigram, out / "loss_curve.png", preset.name)
+    _plot(result, bigram, out / "loss_curve.png", f"course train --preset {preset.name}")
 
     tokens = config.max_steps * config.batch_size * preset.model.context_length
     flops = accounting.training_flops(preset.model, config.batch_size, preset.model.context_length) * config.max_steps
@@ -211,7 +211,7 @@ def _plot(result, bigram: float, path: Path, title: str) -> None:
     steps, vals = zip(*result.val_curve, strict=True) if result.val_curve else ((), ())
     ax.plot(steps, vals, "o-", label="validation")
     ax.axhline(bigram, color="k", ls="--", lw=1, label=f"bigram baseline ({bigram:.2f})")
-    ax.set(xlabel="step", ylabel="loss (nats/token)", title=f"course train --preset {title}")
+    ax.set(xlabel="step", ylabel="loss (nats/token)", title=title)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path)
