@@ -148,15 +148,22 @@ def flop_counter(display: bool = False) -> torch.utils.flop_counter.FlopCounterM
 
     PyTorch registers FLOP formulas for the CUDA attention kernels but not (yet) for
     ``_scaled_dot_product_flash_attention_for_cpu``; this adds PyTorch's own formulas for it, so the
-    same count comes out on a laptop and on a GPU.
+    same count comes out on a laptop and on a GPU. Grouped-query attention's keys and values (fewer
+    heads than the queries, which some PyTorch versions pass to the kernel as they are) count once per
+    query head.
     """
     from torch.utils import flop_counter as fc
 
+    def query_heads(q: Any, kv: Any) -> Any:
+        # Grouped-query attention: keys and values hold fewer heads, each shared by several query
+        # heads; the scores and the weighted sum are computed per query head, so count those.
+        return (kv[0], q[1], *kv[2:]) if len(kv) == 4 and kv[1] != q[1] else kv
+
     def forward(q: Any, k: Any, v: Any, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
-        return fc.sdpa_flop_count(q, k, v)
+        return fc.sdpa_flop_count(q, query_heads(q, k), query_heads(q, v))
 
     def backward(grad_out: Any, q: Any, k: Any, v: Any, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
-        return fc.sdpa_backward_flop_count(grad_out, q, k, v)
+        return fc.sdpa_backward_flop_count(grad_out, q, query_heads(q, k), query_heads(q, v))
 
     aten = torch.ops.aten
     mapping: dict[Any, Callable[..., int]] = {}

@@ -147,3 +147,19 @@ def test_napkin_math_and_errors():
         training_memory(CONFIGS["mha"], 1, 8, "fp8")
     with pytest.raises(ValueError, match="MLA"):
         next(p for p in PUBLISHED_MODELS if p.kv_rank).parameters()
+
+
+def test_flop_counter_counts_grouped_query_attention_per_query_head():
+    # Some PyTorch versions hand the fused CPU kernel keys and values with fewer heads than the
+    # queries (grouped-query attention); the count must equal that of the same heads expanded.
+    aten = torch.ops.aten
+    if not hasattr(aten, "_scaled_dot_product_flash_attention_for_cpu"):
+        pytest.skip("this PyTorch has no fused CPU attention kernel")
+    registry = flop_counter().flop_registry
+    forward = registry[aten._scaled_dot_product_flash_attention_for_cpu]
+    backward = registry[aten._scaled_dot_product_flash_attention_for_cpu_backward]
+    q, grad = torch.empty(2, 8, 16, 32), torch.empty(2, 8, 16, 32)
+    kv_grouped, kv_full = torch.empty(2, 2, 16, 32), torch.empty(2, 8, 16, 32)
+    expected = 2 * (2 * 2 * 8 * 16 * 16 * 32)  # scores and weighted sum, 2 FLOPs per multiply-add
+    assert forward(q, kv_grouped, kv_grouped, out_val=q) == forward(q, kv_full, kv_full, out_val=q) == expected
+    assert backward(grad, q, kv_grouped, kv_grouped, out_val=q) == backward(grad, q, kv_full, kv_full, out_val=q) > expected
