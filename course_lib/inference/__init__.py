@@ -17,6 +17,7 @@ from course_lib.inference.engine import Engine, Request, RequestOutput
 from course_lib.inference.generate import StepOutput, ends_with_stop, generate, left_pad, stream_generate
 from course_lib.inference.kv_cache import (
     FusedLayer,
+    FusedWeights,
     KVCache,
     cache_width,
     forward_with_cache,
@@ -45,7 +46,7 @@ from course_lib.inference.speculative import (
 __all__ = [
     "SamplingParams", "top_k_filter", "top_p_filter", "min_p_filter", "apply_repetition_penalty",
     "process_logits", "sample_next",
-    "KVCache", "FusedLayer", "fuse_weights", "cache_width", "forward_with_cache", "kv_bytes_per_token",
+    "KVCache", "FusedLayer", "FusedWeights", "fuse_weights", "cache_width", "forward_with_cache", "kv_bytes_per_token",
     "StepOutput", "left_pad", "ends_with_stop", "stream_generate", "generate",
     "PromptLookup", "SpeculativeResult", "accept_or_resample", "expected_tokens_per_round", "speculative_generate",
     "BlockAllocator", "PagedKVCache", "block_keys",

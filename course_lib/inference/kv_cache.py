@@ -16,7 +16,6 @@ the paged cache of :mod:`course_lib.inference.paged`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,7 +27,7 @@ from course_lib.model.attention import CausalSelfAttention, MultiHeadLatentAtten
 from course_lib.model.layers import Linear, RMSNorm, SwiGLU
 
 __all__ = [
-    "cache_width", "cache_groups", "project", "attend", "CacheView", "KVCache", "FusedLayer", "fuse_weights",
+    "cache_width", "cache_groups", "project", "attend", "CacheView", "KVCache", "FusedLayer", "FusedWeights", "fuse_weights",
     "forward_with_cache", "kv_bytes_per_token",
 ]  # fmt: skip
 
@@ -67,71 +66,101 @@ class _Angles(dict):
         self.positions = positions
 
     def rotate(self, rope: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """x: (b, heads, t, d) rotated by the positions (b, t), without the bounds check's host sync."""
+        """x: (b, heads, t, d) rotated by the positions (b, t), without the bounds check's host sync.
+
+        apply_rope's ``x cos + (-x2, x1) sin`` in three operations: ``(-x2, x1) sin`` is
+        ``(x2, x1) (-sin1, sin2)``, a roll of x times a sine table with its first half negated."""
         key = (rope.head_dim, rope.max_seq_len, rope.theta, x.dtype)
         if key not in self:
-            self[key] = (rope.cos[self.positions][:, None].to(x.dtype), rope.sin[self.positions][:, None].to(x.dtype))
-        cos, sin = self[key]
-        half = x.shape[-1] // 2  # apply_rope's "rotate half", written out: x cos + (-x2, x1) sin
-        return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
+            cos, sin = rope.cos[self.positions][:, None].to(x.dtype), rope.sin[self.positions][:, None].to(x.dtype)
+            half = x.shape[-1] // 2
+            self[key] = (cos, torch.cat((-sin[..., :half], sin[..., half:]), dim=-1))
+        cos, signed_sin = self[key]
+        return x * cos + x.roll(x.shape[-1] // 2, dims=-1) * signed_sin
 
 
 @dataclass(frozen=True)
 class FusedLayer:
-    """One layer's projections concatenated, so that a decode step runs fewer, larger matmuls (as
-    inference engines do): ``qkv`` (q_out + 2 * kv_out, d_model) and SwiGLU's ``gate_up``
-    (2 * d_ff, d_model); ``None`` where the layer's modules are not the course's float ones."""
+    """One Transformer block (course RMSNorm, MHA/GQA/MQA, SwiGLU, float weights) laid out for
+    decoding, as inference engines prepare a model once before serving it:
 
-    qkv: torch.Tensor | None
-    gate_up: torch.Tensor | None
+    * projections concatenated, so that a step runs fewer, larger matmuls: ``qkv`` holds q, k and v's,
+      ``gate_up`` SwiGLU's w1 and w3;
+    * weights transposed once to (d_in, d_out) contiguous: a CPU GEMM multiplies a few rows by a
+      weight stored this way faster than by the (d_out, d_in) layout ``F.linear`` reads (measured
+      with MKL at decode shapes, about 1.5-2x; a GPU does not care);
+    * everything a step reads held as plain attributes: a decode step of a small model is bound by
+      the number of operations and Python look-ups it makes, not by bytes.
+
+    ``ln1``, ``ln2`` (d_model,); ``qkv`` (d_model, (heads + 2 kv_heads) head_dim); ``out``
+    (heads head_dim, d_model); ``gate_up`` (d_model, 2 d_ff); ``down`` (d_ff, d_model).
+    """
+
+    ln1: torch.Tensor
+    qkv: torch.Tensor
+    out: torch.Tensor
+    ln2: torch.Tensor
+    gate_up: torch.Tensor
+    down: torch.Tensor
+    eps1: float
+    eps2: float
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    rope: nn.Module
+
+    @classmethod
+    def of(cls, block: nn.Module) -> FusedLayer | None:
+        """The fused copy of a :class:`~course_lib.model.TransformerBlock`, or None if it has other
+        modules (MLA, MoE, quantized linears), which then run as themselves."""
+        attn, ffn, norms = block.attn, block.ffn, (block.ln1, block.ln2)
+        linears = (attn.q_proj, attn.k_proj, attn.v_proj, attn.output_proj) if type(attn) is CausalSelfAttention else ()
+        if not linears or type(ffn) is not SwiGLU or any(type(n) is not RMSNorm for n in norms):
+            return None
+        if any(type(m) is not Linear for m in (*linears, ffn.w1, ffn.w2, ffn.w3)):
+            return None
+        return cls(
+            block.ln1.weight.detach(), _transposed(attn.q_proj, attn.k_proj, attn.v_proj), _transposed(attn.output_proj),
+            block.ln2.weight.detach(), _transposed(ffn.w1, ffn.w3), _transposed(ffn.w2), block.ln1.eps, block.ln2.eps,
+            attn.num_heads, attn.num_kv_heads, attn.head_dim, attn.rope,
+        )  # fmt: skip
 
 
-def fuse_weights(model: nn.Module) -> list[FusedLayer]:
-    """:class:`FusedLayer` for every layer of ``model`` (copies: rebuild after changing the weights)."""
-    fused = []
-    for layer in model.layers:
-        attn, ffn, qkv, gate_up = layer.attn, layer.ffn, None, None
-        if isinstance(attn, CausalSelfAttention) and all(type(m) is Linear for m in (attn.q_proj, attn.k_proj, attn.v_proj)):
-            qkv = torch.cat((attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight)).detach()
-        if isinstance(ffn, SwiGLU) and type(ffn.w1) is Linear and type(ffn.w3) is Linear:
-            gate_up = torch.cat((ffn.w1.weight, ffn.w3.weight)).detach()
-        fused.append(FusedLayer(qkv, gate_up))
-    return fused
+@dataclass(frozen=True)
+class FusedWeights:
+    """:meth:`FusedLayer.of` every block, and the output head transposed, ``lm_head`` (d_model, vocab)."""
+
+    layers: list[FusedLayer | None]
+    lm_head: torch.Tensor | None
+
+
+def _transposed(*modules: nn.Module) -> torch.Tensor:
+    """The weights of ``Linear`` modules stacked along d_out and transposed -> (d_in, sum of d_out), contiguous."""
+    return torch.cat([m.weight for m in modules]).detach().t().contiguous()
+
+
+def fuse_weights(model: nn.Module) -> FusedWeights:
+    """:class:`FusedWeights` of a :class:`~course_lib.model.TransformerLM` (copies: rebuild after changing the weights)."""
+    head = model.lm_head
+    return FusedWeights([FusedLayer.of(block) for block in model.layers], _transposed(head) if type(head) is Linear else None)
 
 
 def _norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The course RMSNorm in four operations for float32 input (its own forward adds dtype round trips);
-    any other norm as itself."""
+    """The course RMSNorm as PyTorch's ``F.rms_norm`` for float32 input (its own forward adds dtype
+    round trips; the result is the same); any other norm as itself."""
     if type(norm) is RMSNorm and x.dtype == torch.float32:
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + norm.eps) * norm.weight
+        return F.rms_norm(x, norm.weight.shape, norm.weight, norm.eps)
     return norm(x)
 
 
-def _feed_forward(ffn: nn.Module, x: torch.Tensor, gate_up: torch.Tensor | None) -> torch.Tensor:
-    if gate_up is None:
-        return ffn(x)
-    gate, up = F.linear(x, gate_up).chunk(2, dim=-1)
-    return ffn.w2(F.silu(gate) * up)
-
-
 def project(
-    attn: nn.Module,
-    x: torch.Tensor,
-    positions: torch.Tensor,
-    angles: _Angles | None = None,
-    qkv_weight: torch.Tensor | None = None,
+    attn: nn.Module, x: torch.Tensor, positions: torch.Tensor, angles: _Angles | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Queries and new cache entries of ``x``: (b, t, d_model); positions (b, t) int64 ->
-    q (b, heads, t, q_dim) and entries (b, groups, t, width / groups) (see :func:`cache_groups`). ``qkv_weight``: the fused
-    projection of :func:`fuse_weights` (MHA/GQA/MQA only)."""
+    q (b, heads, t, q_dim) and entries (b, groups, t, width / groups) (see :func:`cache_groups`)."""
     angles = _Angles(positions) if angles is None else angles
     rotate = angles.rotate
     b, t, _ = x.shape
-    if qkv_weight is not None:  # one matmul, one rotation for the query and key heads together
-        h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
-        qkv = F.linear(x, qkv_weight).view(b, t, h + 2 * kv, dh).transpose(1, 2)
-        qk = rotate(attn.rope, qkv[:, : h + kv])
-        return qk[:, :h], torch.cat((qk[:, h:], qkv[:, h + kv :]), dim=1)  # (b, 2 kv, t, dh): keys, values
     if isinstance(attn, MultiHeadLatentAttention):
         h, dh, dr = attn.num_heads, attn.head_dim, attn.rope_dim
         q = attn.q_proj(x).view(b, t, h, dh + dr).transpose(1, 2)
@@ -145,6 +174,16 @@ def project(
     k = rotate(attn.rope, attn.k_proj(x).view(b, t, kv, dh).transpose(1, 2))
     v = attn.v_proj(x).view(b, t, kv, dh).transpose(1, 2)
     return q, torch.cat((k, v), dim=1)
+
+
+def _grouped_attention(q: torch.Tensor, entries: torch.Tensor, mask: torch.Tensor | None, causal: bool) -> torch.Tensor:
+    """MHA/GQA/MQA: q (b, heads, t, dh) over entries (b, 2 kv_heads, T, dh) (keys, then values) -> (b, t, heads dh)."""
+    b, h, t, dh = q.shape
+    kv = entries.shape[1] // 2
+    out = F.scaled_dot_product_attention(
+        q, entries[:, :kv], entries[:, kv:], attn_mask=mask, is_causal=causal, enable_gqa=kv != h
+    )
+    return out.transpose(1, 2).reshape(b, t, h * dh)
 
 
 def attend(
@@ -167,10 +206,7 @@ def attend(
         k = torch.cat((k_nope, k_rope[:, None].expand(b, h, T, dr)), dim=-1)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
         return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
-    h, kv, dh = attn.num_heads, attn.num_kv_heads, attn.head_dim
-    k, v = entries[:, :kv], entries[:, kv:]  # (b, kv, T, dh) each
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=kv != h)
-    return attn.output_proj(out.transpose(1, 2).reshape(b, t, h * dh))
+    return attn.output_proj(_grouped_attention(q, entries, mask, causal))
 
 
 class CacheView(Protocol):
@@ -185,6 +221,19 @@ class CacheView(Protocol):
         ...
 
 
+def _fused_block(fl: FusedLayer, x: torch.Tensor, angles: _Angles, cache: CacheView, layer: int) -> torch.Tensor:
+    """One block from its :class:`FusedLayer`: the computation of the generic path below, in 15
+    operations (one matmul and one rotation for the query, key and value heads together)."""
+    b, t, _ = x.shape
+    h, kv, dh = fl.num_heads, fl.num_kv_heads, fl.head_dim
+    qkv = (F.rms_norm(x, fl.ln1.shape, fl.ln1, fl.eps1) @ fl.qkv).view(b, t, h + 2 * kv, dh).transpose(1, 2)
+    qk = angles.rotate(fl.rope, qkv[:, : h + kv])
+    entries = cache.update(layer, torch.cat((qk[:, h:], qkv[:, h + kv :]), dim=1))  # (b, 2 kv, T, dh)
+    x = x + _grouped_attention(qk[:, :h], entries, cache.mask, cache.causal) @ fl.out
+    gate, up = (F.rms_norm(x, fl.ln2.shape, fl.ln2, fl.eps2) @ fl.gate_up).chunk(2, dim=-1)
+    return x + (F.silu(gate) * up) @ fl.down
+
+
 def forward_with_cache(
     model: nn.Module,
     ids: torch.Tensor,
@@ -192,7 +241,7 @@ def forward_with_cache(
     cache: CacheView,
     *,
     num_logits: int | None = None,
-    fused: Sequence[FusedLayer] | None = None,
+    fused: FusedWeights | None = None,
 ) -> torch.Tensor:
     """Run a :class:`~course_lib.model.TransformerLM` on new tokens only.
 
@@ -204,14 +253,18 @@ def forward_with_cache(
     """
     x = model.token_embeddings(ids)
     angles = _Angles(positions)
-    for i, layer in enumerate(model.layers):
-        fl = fused[i] if fused is not None else FusedLayer(None, None)
-        q, entries = project(layer.attn, _norm(layer.ln1, x), positions, angles, fl.qkv)
+    fused_layers = fused.layers if fused is not None else [None] * len(model.layers)
+    for i, (layer, fl) in enumerate(zip(model.layers, fused_layers)):
+        if fl is not None:
+            x = _fused_block(fl, x, angles, cache, i)
+            continue
+        q, entries = project(layer.attn, _norm(layer.ln1, x), positions, angles)
         x = x + attend(layer.attn, q, cache.update(i, entries), cache.mask, cache.causal)
-        x = x + _feed_forward(layer.ffn, _norm(layer.ln2, x), fl.gate_up)
+        x = x + layer.ffn(_norm(layer.ln2, x))
     if num_logits is not None:
         x = x[:, x.shape[1] - num_logits :]
-    return model.lm_head(_norm(model.ln_final, x))
+    x = _norm(model.ln_final, x)
+    return model.lm_head(x) if fused is None or fused.lm_head is None else x @ fused.lm_head
 
 
 class KVCache:
@@ -249,6 +302,7 @@ class KVCache:
         self.causal = False
         self._padded = bool(self.pad.any())
         self._slots = torch.arange(max_len, device=device)
+        self._positions = (self._slots[None, :] - self.pad[:, None]).clamp_min(0)  # (batch, max_len)
 
     @property
     def nbytes(self) -> int:
@@ -259,18 +313,17 @@ class KVCache:
         if self.length + t > self.max_len:
             raise ValueError(f"KV cache full: {self.length} + {t} tokens > max_len {self.max_len}")
         self._start, self.length = self.length, self.length + t
-        query_slots = self._slots[self._start : self.length]
-        key_slots = self._slots[: self.length]
         self.causal = self._start == 0 and t > 1 and not self._padded
         if self.causal or (t == 1 and not self._padded):
             self.mask = None
         else:
+            query_slots, key_slots = self._slots[self._start : self.length], self._slots[: self.length]
             causal = key_slots[None, :] <= query_slots[:, None]  # (t, T)
             real_key = key_slots[None, :] >= self.pad[:, None]  # (b, T)
             # A padding query reads itself only, so it never sees an empty row (which would give NaN).
             self_only = key_slots[None, :] == query_slots[:, None]
             self.mask = ((causal[None] & real_key[:, None]) | self_only[None])[:, None]
-        return (query_slots[None, :] - self.pad[:, None]).clamp_min(0)
+        return self._positions[:, self._start : self.length]
 
     def update(self, layer: int, entries: torch.Tensor) -> torch.Tensor:
         cache = self.entries[layer]
