@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from course_lib.inference.generate import ends_with_stop
-from course_lib.inference.kv_cache import forward_with_cache
+from course_lib.inference.kv_cache import forward_with_cache, fuse_weights
 from course_lib.inference.paged import PagedKVCache, block_keys
 from course_lib.inference.sampling import SamplingParams, process_logits
 
@@ -71,7 +71,9 @@ class Engine:
 
     ``num_blocks`` x ``block_size`` token slots are shared by at most ``max_batch_size`` running
     requests. Use :meth:`add_request` / :meth:`abort` and call :meth:`step` until
-    :meth:`has_unfinished` is False, or :meth:`generate` for a whole list of prompts.
+    :meth:`has_unfinished` is False, or :meth:`generate` for a whole list of prompts. The weights are
+    copied once into the decoding layout (:func:`~course_lib.inference.kv_cache.fuse_weights`): build
+    a new engine after changing them.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class Engine:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
         self.model = model.eval()
+        self.fused = fuse_weights(model)  # a copy of the weights laid out for decoding, taken now
         self.cache = PagedKVCache(model, num_blocks, block_size)
         self.block_size, self.max_batch_size, self.prefix_caching = block_size, max_batch_size, prefix_caching
         self.context_length = model.config.context_length
@@ -216,7 +219,7 @@ class Engine:
             new = tokens[request.num_computed :]
             positions = self.cache.prepare([request.blocks], [request.num_computed], len(new))
             ids = torch.tensor([new], device=self.cache.device)
-            logits = forward_with_cache(self.model, ids, positions, self.cache, num_logits=1)[0, -1]
+            logits = forward_with_cache(self.model, ids, positions, self.cache, num_logits=1, fused=self.fused)[0, -1]
             request.num_computed = len(tokens)
             self._name_full_blocks(request)
             outputs.append(self._sample(request, logits))
@@ -234,7 +237,7 @@ class Engine:
         if batch:
             positions = self.cache.prepare([r.blocks for r in batch], [r.num_computed for r in batch], 1)
             ids = torch.tensor([[r.tokens[-1]] for r in batch], device=self.cache.device)
-            logits = forward_with_cache(self.model, ids, positions, self.cache)[:, -1]
+            logits = forward_with_cache(self.model, ids, positions, self.cache, fused=self.fused)[:, -1]
             for request, row in zip(batch, logits):
                 request.num_computed += 1
                 self._name_full_blocks(request)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from course_lib.inference.kv_cache import KVCache, forward_with_cache
+from course_lib.inference.kv_cache import KVCache, forward_with_cache, fuse_weights
 from course_lib.inference.sampling import SamplingParams, process_logits
 
 __all__ = ["PromptLookup", "SpeculativeResult", "accept_or_resample", "speculative_generate", "expected_tokens_per_round"]
@@ -100,6 +100,7 @@ class _Cached:
 
     def __init__(self, model: nn.Module, max_len: int):
         self.model, self.cache, self.calls = model, KVCache(model, 1, max_len), 0
+        self.fused = fuse_weights(model)
 
     def feed(self, tokens: Sequence[int], num_logits: int = 1) -> torch.Tensor:
         """Run the tokens the cache lacks (those from ``cache.length`` on) -> logits (num_logits, vocab)
@@ -109,7 +110,7 @@ class _Cached:
         positions = self.cache.advance(len(new))
         self.calls += 1
         ids = torch.tensor([new], device=device)
-        return forward_with_cache(self.model, ids, positions, self.cache, num_logits=num_logits)[0]
+        return forward_with_cache(self.model, ids, positions, self.cache, num_logits=num_logits, fused=self.fused)[0]
 
 
 @torch.inference_mode()
