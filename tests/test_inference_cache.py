@@ -10,6 +10,7 @@ from course_lib.inference import (
     SamplingParams,
     cache_width,
     forward_with_cache,
+    fuse_weights,
     generate,
     kv_bytes_per_token,
     left_pad,
@@ -18,16 +19,20 @@ from course_lib.inference import (
 from tests.inference_helpers import VARIANTS, random_prompts, tiny_model
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["modules", "fused"])
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_prefill_then_decode_matches_the_uncached_forward(variant):
+def test_prefill_then_decode_matches_the_uncached_forward(variant, fused):
     model = tiny_model(variant)
+    weights = fuse_weights(model) if fused else None
+    if fused:  # every block of the MHA/GQA/MQA models takes the fused path; MLA's run as modules
+        assert all((layer is None) == (variant == "mla") for layer in weights.layers)
     ids = torch.randint(0, 64, (2, 20), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         full = model(ids)
         cache = KVCache(model, 2, 20)
-        parts = [forward_with_cache(model, ids[:, :8], cache.advance(8), cache)]
+        parts = [forward_with_cache(model, ids[:, :8], cache.advance(8), cache, fused=weights)]
         for t in range(8, 20):  # one token at a time, as decoding does
-            parts.append(forward_with_cache(model, ids[:, t : t + 1], cache.advance(1), cache))
+            parts.append(forward_with_cache(model, ids[:, t : t + 1], cache.advance(1), cache, fused=weights))
     torch.testing.assert_close(torch.cat(parts, dim=1), full, atol=1e-5, rtol=1e-5)
 
 
