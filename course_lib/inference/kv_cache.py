@@ -112,16 +112,18 @@ class FusedLayer:
     @classmethod
     def of(cls, block: nn.Module) -> FusedLayer | None:
         """The fused copy of a :class:`~course_lib.model.TransformerBlock`, or None if it has other
-        modules (MLA, MoE, quantized linears), which then run as themselves."""
+        modules (MLA, MoE, quantized linears) or is not float32, and then runs as itself."""
         attn, ffn, norms = block.attn, block.ffn, (block.ln1, block.ln2)
         linears = (attn.q_proj, attn.k_proj, attn.v_proj, attn.output_proj) if type(attn) is CausalSelfAttention else ()
         if not linears or type(ffn) is not SwiGLU or any(type(n) is not RMSNorm for n in norms):
             return None
+        if any(p.dtype != torch.float32 for p in block.parameters()):
+            return None  # the course RMSNorm computes in float32 and casts back; F.rms_norm does not
         if any(type(m) is not Linear for m in (*linears, ffn.w1, ffn.w2, ffn.w3)):
             return None
         return cls(
-            block.ln1.weight.detach(), _transposed(attn.q_proj, attn.k_proj, attn.v_proj), _transposed(attn.output_proj),
-            block.ln2.weight.detach(), _transposed(ffn.w1, ffn.w3), _transposed(ffn.w2), block.ln1.eps, block.ln2.eps,
+            block.ln1.weight.detach().clone(), _transposed(attn.q_proj, attn.k_proj, attn.v_proj), _transposed(attn.output_proj),
+            block.ln2.weight.detach().clone(), _transposed(ffn.w1, ffn.w3), _transposed(ffn.w2), block.ln1.eps, block.ln2.eps,
             attn.num_heads, attn.num_kv_heads, attn.head_dim, attn.rope,
         )  # fmt: skip
 
