@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, repeat
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +102,9 @@ class _Cache:
     def fill(self, keys: Sequence[str], encode_many: Callable[[list[str]], list[tuple[int, ...]]]) -> list[str]:
         """Encode the keys not in the cache yet, all at once with ``encode_many``; returns them, for :meth:`trim`."""
         table = self.table
-        new = set(keys).difference(table)
-        if not new:
+        if all(map(table.__contains__, keys)):  # runs in C, and stops at the first missing key
             return []
+        new = set(keys).difference(table)
         if len(table) + len(new) > _CACHE_LIMIT:
             table.clear()
             new = set(keys)
@@ -136,23 +136,6 @@ class _Cache:
 def _ends(items: Sequence[Sequence[Any]]) -> np.ndarray:
     """Where each item ends if they are laid end to end: the running sum of their lengths."""
     return np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)))
-
-
-def _segments(text: str) -> list[str]:
-    """``text`` cut where a whitespace follows a non-whitespace character (``[]`` for ``""``).
-
-    When every space in the text follows a non-whitespace character (most prose), ``str.split(" ")``
-    finds those places much faster than a regex: each part after the first is the segment ``" " + part``.
-    """
-    if _SPACE_AFTER_WHITESPACE.search(text) is None:
-        parts = text.split(" ")
-        segments = list(map(" ".__add__, parts))
-        if parts[0]:
-            segments[0] = parts[0]
-        else:
-            del segments[0]
-        return segments
-    return _SEGMENT.findall(text)
 
 
 class Tokenizer:
@@ -209,6 +192,7 @@ class Tokenizer:
         self._table: MergeTable | None = None  # built on the first batch of pre-tokens
         self._piece_cache = _Cache()  # pre-token -> ids
         self._segment_cache = _Cache()  # whitespace-delimited segment -> ids
+        self._spaced_cache = _Cache()  # part of str.split(" ") -> ids of " " + part
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -261,51 +245,103 @@ class Tokenizer:
         in_order = iter(merged)
         return [next(in_order) if s else self._merge_bytes(d) for d, s in zip(data, short.tolist())]
 
-    def _encode_segments(self, segments: list[str], alone: set[str]) -> list[tuple[int, ...]]:
-        """The ids of each segment (or special token).
+    def _encode_segments(self, segments: list[str], alone: Collection[str] = ()) -> list[tuple[int, ...]]:
+        """The ids of each segment.
 
         The segments not in ``alone`` start with a whitespace and end with a non-whitespace
         character: GPT-2's regex cuts their concatenation at the same places as each one alone, so
-        one call of the regex does them all. Those in ``alone`` (each stretch's first and last
-        segment, and the special tokens) are encoded one by one.
+        one call of the regex does them all. Those in ``alone`` (the first and last segment of a
+        stretch of text) are cut one by one.
         """
-        joined = [s for s in segments if s not in alone]
+        joined = [s for s in segments if s not in alone] if alone else segments
         pieces = GPT2_REGEX.findall("".join(joined))
         piece_ids = self._piece_cache.lookup(pieces, self._encode_pieces)
         flat = list(chain.from_iterable(piece_ids))
         last_piece = np.searchsorted(_ends(pieces), _ends(joined))  # of each segment
         ends = _ends(piece_ids)[last_piece].tolist()
-        found = dict(zip(joined, map(tuple, map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends)))))
-        return [found[s] if s in found else self._encode_alone(s) for s in segments]
+        found = list(map(tuple, map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends))))
+        if joined is segments:
+            return found
+        by_key = dict(zip(joined, found))
+        rest = [s for s in segments if s in alone]
+        by_key.update(zip(rest, self._encode_texts(rest)))
+        return list(map(by_key.__getitem__, segments))
 
-    def _encode_alone(self, text: str) -> tuple[int, ...]:
-        """The ids of a special token, or of text cut by GPT-2's regex."""
-        if text in self.special_ids:
-            return (self.special_ids[text],)
-        return tuple(chain.from_iterable(self._piece_cache.lookup(GPT2_REGEX.findall(text), self._encode_pieces)))
+    def _encode_texts(self, texts: list[str]) -> list[tuple[int, ...]]:
+        """The ids of each text, each cut by GPT-2's regex on its own (one lookup for all pieces)."""
+        pieces = list(map(GPT2_REGEX.findall, texts))
+        piece_ids = iter(self._piece_cache.lookup(list(chain.from_iterable(pieces)), self._encode_pieces))
+        return [tuple(chain.from_iterable(islice(piece_ids, len(p)))) for p in pieces]
+
+    def _stretches(self, text: str) -> list[tuple[int, list[str], bool]]:
+        """``text`` cut at special tokens, then each stretch of ordinary text into segments.
+
+        Returns ``(special_id, [], False)`` for a special token, ``(-1, segments, spaced)`` for a
+        stretch: when ``spaced``, the segments after the first are ``" " + part`` for the ``parts``
+        given (``str.split(" ")``'s, found much faster than by a regex, which it can do when every
+        space of the stretch follows a non-whitespace character, as in most prose).
+        """
+        stretches: list[tuple[int, list[str], bool]] = []
+        for piece, is_special in split_on_special_tokens(text, self._special_regex):
+            if is_special:
+                stretches.append((self.special_ids[piece], [], False))
+            elif _SPACE_AFTER_WHITESPACE.search(piece) is None:
+                stretches.append((-1, piece.split(" "), True))
+            else:
+                stretches.append((-1, _SEGMENT.findall(piece), False))
+        return stretches
+
+    def _assemble(self, stretches: list[tuple[int, list[str], bool]]) -> list[int]:
+        """The ids of the stretches from the caches (``KeyError`` if a segment is not there).
+
+        A stretch's first and last segment are in ``_segment_cache``; those between (which start
+        with a whitespace and end with a non-whitespace character) in ``_spaced_cache`` (by
+        ``part``, for ``" " + part``) or ``_segment_cache``.
+        """
+        segment_ids, spaced_ids = self._segment_cache.table.__getitem__, self._spaced_cache.table.__getitem__
+        ids: list[int] = []
+        for special_id, keys, spaced in stretches:
+            if special_id >= 0:
+                ids.append(special_id)
+                continue
+            ids += segment_ids(keys[0])
+            if len(keys) > 1:
+                ids += chain.from_iterable(map(spaced_ids if spaced else segment_ids, islice(keys, 1, len(keys) - 1)))
+                ids += segment_ids(" " + keys[-1] if spaced else keys[-1])
+        return ids
 
     def encode(self, text: str) -> list[int]:
         """The ids of ``text``; special tokens map to their own id and are never split.
 
         The text is cut at special tokens, then where a whitespace follows a non-whitespace
-        character, into segments such as ``" time,"`` or ``"\\n\\nLily"`` (:func:`_segments`).
+        character, into segments such as ``" time,"`` or ``"\\n\\nLily"`` (:meth:`_stretches`).
         GPT-2's regex never matches across such a place nor looks behind, so encoding the segments
-        one by one gives the same ids. Each distinct segment is encoded once (and cached), the
-        missing ones together (:meth:`_encode_segments`).
+        one by one gives the same ids. Their ids come from caches (:meth:`_assemble`); when some
+        are missing, all the missing ones are encoded first, together (:meth:`_encode_segments`).
         """
         if not isinstance(text, str):
             raise TypeError(f"encode expects a str, got {type(text).__name__}")
-        keys: list[str] = []  # the text as segments and special tokens, in order
-        alone: set[str] = set()
-        for piece, is_special in split_on_special_tokens(text, self._special_regex):
-            segments = [piece] if is_special else _segments(piece)
-            keys += segments
-            alone.add(segments[0])
-            alone.add(segments[-1])
-        cache = self._segment_cache
-        added = cache.fill(keys, lambda new: self._encode_segments(new, alone))
-        ids = list(chain.from_iterable(map(cache.table.__getitem__, keys)))
-        cache.trim(added)
+        stretches = self._stretches(text)
+        try:
+            return self._assemble(stretches)  # everything cached: the fastest path
+        except KeyError:
+            pass
+        ends: list[str] = []  # the first and last segment of each stretch
+        inner: tuple[list[str], list[str]] = ([], [])  # the other segments: plain, and spaced parts
+        for special_id, keys, spaced in stretches:
+            if special_id < 0:
+                ends.append(keys[0])
+                if len(keys) > 1:
+                    ends.append(" " + keys[-1] if spaced else keys[-1])
+                    inner[spaced].extend(islice(keys, 1, len(keys) - 1))
+        alone = set(ends)
+        added = (
+            self._segment_cache.fill(inner[False] + ends, lambda keys: self._encode_segments(keys, alone)),
+            self._spaced_cache.fill(inner[True], lambda parts: self._encode_segments(list(map(" ".__add__, parts)))),
+        )
+        ids = self._assemble(stretches)
+        self._segment_cache.trim(added[0])
+        self._spaced_cache.trim(added[1])
         return ids
 
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
