@@ -177,33 +177,6 @@ def test_encode_iterable_memory_is_bounded(tok):
     assert peak < 4 * 2**20, f"encode_iterable peaked at {peak / 2**20:.1f} MiB for {len(STREAM_LINE) * total_lines / 2**20:.1f} MiB of text"
 
 
-def test_batch_merge_equals_the_one_word_reference(tok, references):
-    # Many distinct words merged together in NumPy rounds, against the reference merge one word at a
-    # time: runs of one letter ("aaaa": overlapping pairs), one-byte words, CJK, words near 256 bytes.
-    import random
-
-    import numpy as np
-
-    from course_lib.tokenization.merge import MergeTable, apply_merges_batch
-    from course_lib.tokenization.tokenizer import _encode_piece
-
-    rng = random.Random(0)
-    letters = "aaaaeeetthhnnooss llidy.,Жи从前有座山"
-    words = [w.encode() for w in {"".join(rng.choices(letters, k=rng.randint(1, 90))) for _ in range(3000)}]
-    words += [b"a" * n for n in range(1, 12)] + [b"e" * 256]
-    expected = [_encode_piece(tok._ranks, tok._merged, list(w)) for w in words]
-    ids, lengths = apply_merges_batch(
-        np.frombuffer(b"".join(words), dtype=np.uint8).astype(np.int64),
-        np.array([len(w) for w in words]),
-        MergeTable(tok._ranks, tok._merged),
-    )
-    ends = np.cumsum(lengths).tolist()
-    assert [ids[a:b].tolist() for a, b in zip([0, *ends[:-1]], ends)] == expected
-    assert sum(map(len, expected)) < 0.7 * sum(map(len, words))  # the words did merge
-    text = " ".join(w.decode() for w in words)
-    assert tok.encode(text) == references[0].encode(text)
-
-
 def test_no_merges_at_all():
     tok = Tokenizer({i: bytes([i]) for i in range(256)}, [])
     text = " ".join(f"word{i} ünïcode" for i in range(100))

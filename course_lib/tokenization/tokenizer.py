@@ -2,40 +2,28 @@
 
 Encoding cuts the text like training did (special tokens whole, then GPT-2's regex), then applies
 the merges to each pre-token in the order they were learned: the lowest-ranked adjacent pair first,
-until none of the learned pairs is left (:func:`_encode_piece`, the reference merge).
-
-That is all, but done one pre-token at a time in Python it runs at a fraction of tiktoken's speed.
-The fast path does the same work once per *distinct* piece of text, in bulk:
-
-1. The text is cut where a whitespace follows a non-whitespace character, into segments such as
-   ``" time,"`` or ``"\\n\\nLily"`` (GPT-2's regex never matches across such a place). Text repeats,
-   so there are several times fewer distinct segments than segments.
-2. The distinct segments not yet cached are joined and cut by GPT-2's regex in one call (joining
-   them changes no pre-token, since each starts with a whitespace and ends with a non-whitespace).
-3. The distinct pre-tokens not yet cached are merged all at once with NumPy
-   (:func:`~course_lib.tokenization.merge.apply_merges_batch`: in rounds, each word's lowest-ranked
-   pair), a few at a time with :func:`_encode_piece`, and very long ones with a heap
-   (:func:`~course_lib.tokenization.merge.apply_merges_heap`, ``n log n`` time).
-4. The ids are the cached ids of the segments, concatenated (``map`` over a dict runs in C).
-
-The caches are plain dicts held by the tokenizer (no reference cycle: a dropped tokenizer is freed
-at once), emptied when they outgrow ``_CACHE_LIMIT`` entries.
+until none of the learned pairs is left. Text repeats a lot (" the", " said,"), so the ids of each
+pre-token and of each whitespace-delimited segment are cached, and the cache lookups run in C
+(``map`` over the segments), which is where most of the speed comes from. A long pre-token (one
+word of thousands of characters) is merged with a heap, in ``n log n`` time. The caches' functions
+hold the tables, never the tokenizer, so a tokenizer is in no reference cycle: dropping the last
+reference frees it at once.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import regex
 
 from course_lib.tokenization.files import read_vocab_merges, write_vocab_merges
-from course_lib.tokenization.merge import MergeTable, apply_merges_batch, apply_merges_heap
+from course_lib.tokenization.merge import apply_merges_heap
 from course_lib.tokenization.pretokenize import (
     GPT2_REGEX,
     check_special_tokens,
@@ -46,15 +34,13 @@ from course_lib.tokenization.pretokenize import (
 __all__ = ["Tokenizer"]
 
 _CACHE_LIMIT = 1 << 16
-"""Entries in each cache (segments, pre-tokens) kept between calls; a fuller cache is emptied."""
+"""Entries in each cache (pre-tokens, segments, space-delimited parts) before it is emptied."""
 _MAX_CACHED_CHARS = 64
 """Longer segments and pre-tokens are encoded but not kept, so the caches' memory stays bounded."""
 _NO_MERGE = sys.maxsize
 """The rank of a pair that no merge joins: larger than any real rank."""
-_HEAP_ABOVE = 256
+_HEAP_ABOVE = 48
 """Pre-tokens with more bytes than this are merged with a heap (:func:`apply_merges_heap`)."""
-_BATCH_ABOVE = 32
-"""More new pre-tokens than this are merged together with NumPy, fewer one by one."""
 _SEGMENT = regex.compile(r"\s*\S+|\s+")
 """Whitespace-delimited segments: each ends where a whitespace follows a non-whitespace character."""
 _SPACE_AFTER_WHITESPACE = regex.compile(r"\s ")
@@ -64,12 +50,46 @@ _LAST_WORD_END = regex.compile(r"(?r)\S\s")
 """Searched backwards: the last non-whitespace character followed by a whitespace one."""
 
 
-def _encode_piece(ranks: Mapping[tuple[int, int], int], merged: Sequence[int], ids: list[int]) -> list[int]:
-    """Apply the merges to one pre-token's byte ids: the adjacent pair of lowest rank first, leftmost first.
+class _Cache(dict):
+    """A dict from text to ids that encodes (and, unless the text is long, keeps) what it lacks.
 
-    ``ranks`` maps a pair of ids to its merge's rank, ``merged[rank]`` is the id it makes. The rank
-    of each adjacent pair is kept in a list, and after a merge only the two pairs beside it change.
+    Its size stays under ``_CACHE_LIMIT`` entries of at most ``_MAX_CACHED_CHARS`` characters: when
+    full, it is emptied.
+
+    ``dict.__getitem__`` calls ``__missing__`` for absent keys, so ``map(cache.__getitem__, keys)``
+    runs in C for every hit and calls back into Python only for misses.
     """
+
+    def __init__(self, encode: Callable[[str], tuple[int, ...]]) -> None:
+        super().__init__()
+        self.encode = encode
+
+    def __missing__(self, key: str) -> tuple[int, ...]:
+        ids = self.encode(key)
+        if len(key) <= _MAX_CACHED_CHARS:
+            if len(self) >= _CACHE_LIMIT:
+                self.clear()
+            self[key] = ids
+        return ids
+
+    def ids(self, keys: Iterable[str]) -> list[int]:
+        """The concatenated ids of ``keys``."""
+        return list(chain.from_iterable(map(self.__getitem__, keys)))
+
+
+def _encode_piece(ranks: Mapping[tuple[int, int], int], merged: Sequence[int], byte_ids: list[int] | None, piece: str) -> tuple[int, ...]:
+    """Apply the merges to one pre-token: the adjacent pair of lowest rank first, leftmost first.
+
+    ``ranks`` maps a pair of ids to its merge's rank, ``merged[rank]`` is the id it makes, and
+    ``byte_ids`` maps each byte to its id (``None`` when byte ``b`` has id ``b``). A short piece
+    keeps the rank of each adjacent pair in a list, and after a merge updates only the two pairs
+    beside it; the minimum and its position are found in C. Long pieces go through the heap of
+    :func:`apply_merges_heap`, whose time grows as ``n log n`` rather than ``n^2``.
+    """
+    data = piece.encode("utf-8")
+    ids = list(data) if byte_ids is None else list(map(byte_ids.__getitem__, data))
+    if len(ids) > _HEAP_ABOVE:
+        return tuple(apply_merges_heap(ids, ranks, merged))
     lookup = ranks.get
     found = list(map(lookup, zip(ids, ids[1:]), repeat(_NO_MERGE)))
     while found:
@@ -84,58 +104,24 @@ def _encode_piece(ranks: Mapping[tuple[int, int], int], merged: Sequence[int], i
             found[position - 1] = lookup((ids[position - 1], new_id), _NO_MERGE)
         if position < len(found):
             found[position] = lookup((new_id, ids[position + 1]), _NO_MERGE)
-    return ids
+    return tuple(ids)
 
 
-class _Cache:
-    """A dict from text to its ids (``table``) that encodes every missing key of a batch at once.
-
-    Between calls it keeps at most ``_CACHE_LIMIT`` entries of at most ``_MAX_CACHED_CHARS``
-    characters. (It holds no reference to the tokenizer: ``encode_many`` is passed to each call.)
-    """
-
-    __slots__ = ("table",)
-
-    def __init__(self) -> None:
-        self.table: dict[str, tuple[int, ...]] = {}  # a plain dict: set.difference(dict) looks up keys in C
-
-    def fill(self, keys: Sequence[str], encode_many: Callable[[list[str]], list[tuple[int, ...]]]) -> list[str]:
-        """Encode the keys not in the cache yet, all at once with ``encode_many``; returns them, for :meth:`trim`."""
-        table = self.table
-        if all(map(table.__contains__, keys)):  # runs in C, and stops at the first missing key
-            return []
-        new = set(keys).difference(table)
-        if len(table) + len(new) > _CACHE_LIMIT:
-            table.clear()
-            new = set(keys)
-        added = list(new)
-        table.update(zip(added, encode_many(added)))
-        return added
-
-    def trim(self, added: list[str]) -> None:
-        """Forget what :meth:`fill` added beyond the limits, once the caller has read it."""
-        table = self.table
-        if len(table) > _CACHE_LIMIT:
-            table.clear()
-            return
-        for key in added:
-            if len(key) > _MAX_CACHED_CHARS:
-                del table[key]
-
-    def lookup(self, keys: Sequence[str], encode_many: Callable[[list[str]], list[tuple[int, ...]]]) -> list[tuple[int, ...]]:
-        """The ids of each of ``keys``."""
-        added = self.fill(keys, encode_many)
-        found = list(map(self.table.__getitem__, keys))
-        self.trim(added)
-        return found
-
-    def __len__(self) -> int:
-        return len(self.table)
+def _encode_segment(piece_cache: _Cache, segment: str) -> tuple[int, ...]:
+    """The ids of one whitespace-delimited segment: its pre-tokens' ids, concatenated."""
+    pieces = GPT2_REGEX.findall(segment)
+    if len(pieces) == 1:
+        return piece_cache[pieces[0]]
+    return tuple(piece_cache.ids(pieces))
 
 
-def _ends(items: Sequence[Sequence[Any]]) -> np.ndarray:
-    """Where each item ends if they are laid end to end: the running sum of their lengths."""
-    return np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)))
+def _encode_spaced(segment_cache: _Cache, part: str) -> tuple[int, ...]:
+    """The ids of ``" " + part``. A long part (lines without a space, as in lists or tables) is cut
+    into its whitespace-delimited segments first, so that its lines are cached one by one."""
+    text = " " + part
+    if len(text) <= _MAX_CACHED_CHARS:
+        return segment_cache.encode(text)
+    return tuple(segment_cache.ids(_SEGMENT.findall(text)))
 
 
 class Tokenizer:
@@ -188,11 +174,12 @@ class Tokenizer:
                     raise ValueError(f"merge {rank} ({left!r}, {right!r}) needs the token {part!r}, which is not in vocab")
             self._ranks.setdefault((self._ids[left], self._ids[right]), rank)
             self._merged.append(self._ids[left + right])
-        self._byte_id_array = np.asarray(self._byte_ids, dtype=np.int64)
-        self._table: MergeTable | None = None  # built on the first batch of pre-tokens
-        self._piece_cache = _Cache()  # pre-token -> ids
-        self._segment_cache = _Cache()  # whitespace-delimited segment -> ids
-        self._spaced_cache = _Cache()  # part of str.split(" ") -> ids of " " + part
+        # The caches' encode functions see the tables and the caches below them, never ``self``: no
+        # reference cycle, so a dropped tokenizer is freed at once, without waiting for the collector.
+        byte_ids = None if self._bytes_are_ids else self._byte_ids
+        self._piece_cache = _Cache(partial(_encode_piece, self._ranks, self._merged, byte_ids))
+        self._segment_cache = _Cache(partial(_encode_segment, self._piece_cache))
+        self._spaced_cache = _Cache(partial(_encode_spaced, self._segment_cache))  # part -> ids of " " + part
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -217,131 +204,35 @@ class Tokenizer:
         """The number of ids (bytes, merges and special tokens)."""
         return len(self.vocab)
 
-    def _merge_bytes(self, data: bytes) -> tuple[int, ...]:
-        """The ids of one pre-token's UTF-8 bytes, merged one pre-token at a time."""
-        ids = list(data) if self._bytes_are_ids else list(map(self._byte_ids.__getitem__, data))
-        if len(ids) > _HEAP_ABOVE:
-            return tuple(apply_merges_heap(ids, self._ranks, self._merged))
-        return tuple(_encode_piece(self._ranks, self._merged, ids))
+    def _encode_ordinary(self, text: str) -> list[int]:
+        """Ids of text that holds no special token.
 
-    def _encode_pieces(self, pieces: list[str]) -> list[tuple[int, ...]]:
-        """The ids of each pre-token: a few one by one, many at once with NumPy, long ones with a heap."""
-        data = list(map(str.encode, pieces))
-        if len(data) <= _BATCH_ABOVE:
-            return list(map(self._merge_bytes, data))
-        lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
-        short = lengths <= _HEAP_ABOVE
-        batch = data if short.all() else [d for d, s in zip(data, short.tolist()) if s]
-        if self._table is None:
-            self._table = MergeTable(self._ranks, self._merged)
-        ids, merged_lengths = apply_merges_batch(
-            self._byte_id_array[np.frombuffer(b"".join(batch), dtype=np.uint8)], lengths[short], self._table
-        )
-        flat = ids.tolist()
-        ends = np.cumsum(merged_lengths).tolist()
-        merged = list(map(tuple, map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends))))
-        if batch is data:
-            return merged
-        in_order = iter(merged)
-        return [next(in_order) if s else self._merge_bytes(d) for d, s in zip(data, short.tolist())]
-
-    def _encode_segments(self, segments: list[str], alone: Collection[str] = ()) -> list[tuple[int, ...]]:
-        """The ids of each segment.
-
-        The segments not in ``alone`` start with a whitespace and end with a non-whitespace
-        character: GPT-2's regex cuts their concatenation at the same places as each one alone, so
-        one call of the regex does them all. Those in ``alone`` (the first and last segment of a
-        stretch of text) are cut one by one.
+        The text is cut where a whitespace follows a non-whitespace character, into segments such
+        as ``" time,"`` or ``"\\n\\nLily"``. GPT-2's regex never matches across such a place nor
+        looks behind, so encoding the segments one by one gives the same ids, and whole segments
+        (fewer and more repetitive than pre-tokens) are looked up in a cache. When every space in
+        the text follows a non-whitespace character (most prose), ``str.split(" ")`` finds those
+        places much faster than a regex: each part after the first is the segment ``" " + part``.
         """
-        joined = [s for s in segments if s not in alone] if alone else segments
-        pieces = GPT2_REGEX.findall("".join(joined))
-        piece_ids = self._piece_cache.lookup(pieces, self._encode_pieces)
-        flat = list(chain.from_iterable(piece_ids))
-        last_piece = np.searchsorted(_ends(pieces), _ends(joined))  # of each segment
-        ends = _ends(piece_ids)[last_piece].tolist()
-        found = list(map(tuple, map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends))))
-        if joined is segments:
-            return found
-        by_key = dict(zip(joined, found))
-        rest = [s for s in segments if s in alone]
-        by_key.update(zip(rest, self._encode_texts(rest)))
-        return list(map(by_key.__getitem__, segments))
-
-    def _encode_texts(self, texts: list[str]) -> list[tuple[int, ...]]:
-        """The ids of each text, each cut by GPT-2's regex on its own (one lookup for all pieces)."""
-        pieces = list(map(GPT2_REGEX.findall, texts))
-        piece_ids = iter(self._piece_cache.lookup(list(chain.from_iterable(pieces)), self._encode_pieces))
-        return [tuple(chain.from_iterable(islice(piece_ids, len(p)))) for p in pieces]
-
-    def _stretches(self, text: str) -> list[tuple[int, list[str], bool]]:
-        """``text`` cut at special tokens, then each stretch of ordinary text into segments.
-
-        Returns ``(special_id, [], False)`` for a special token, ``(-1, segments, spaced)`` for a
-        stretch: when ``spaced``, the segments after the first are ``" " + part`` for the ``parts``
-        given (``str.split(" ")``'s, found much faster than by a regex, which it can do when every
-        space of the stretch follows a non-whitespace character, as in most prose).
-        """
-        stretches: list[tuple[int, list[str], bool]] = []
-        for piece, is_special in split_on_special_tokens(text, self._special_regex):
-            if is_special:
-                stretches.append((self.special_ids[piece], [], False))
-            elif _SPACE_AFTER_WHITESPACE.search(piece) is None:
-                stretches.append((-1, piece.split(" "), True))
-            else:
-                stretches.append((-1, _SEGMENT.findall(piece), False))
-        return stretches
-
-    def _assemble(self, stretches: list[tuple[int, list[str], bool]]) -> list[int]:
-        """The ids of the stretches from the caches (``KeyError`` if a segment is not there).
-
-        A stretch's first and last segment are in ``_segment_cache``; those between (which start
-        with a whitespace and end with a non-whitespace character) in ``_spaced_cache`` (by
-        ``part``, for ``" " + part``) or ``_segment_cache``.
-        """
-        segment_ids, spaced_ids = self._segment_cache.table.__getitem__, self._spaced_cache.table.__getitem__
-        ids: list[int] = []
-        for special_id, keys, spaced in stretches:
-            if special_id >= 0:
-                ids.append(special_id)
-                continue
-            ids += segment_ids(keys[0])
-            if len(keys) > 1:
-                ids += chain.from_iterable(map(spaced_ids if spaced else segment_ids, islice(keys, 1, len(keys) - 1)))
-                ids += segment_ids(" " + keys[-1] if spaced else keys[-1])
-        return ids
+        if _SPACE_AFTER_WHITESPACE.search(text) is None:
+            parts = text.split(" ")
+            ids = list(self._segment_cache[parts[0]])
+            ids += self._spaced_cache.ids(islice(parts, 1, None))
+            return ids
+        return self._segment_cache.ids(_SEGMENT.findall(text))
 
     def encode(self, text: str) -> list[int]:
-        """The ids of ``text``; special tokens map to their own id and are never split.
-
-        The text is cut at special tokens, then where a whitespace follows a non-whitespace
-        character, into segments such as ``" time,"`` or ``"\\n\\nLily"`` (:meth:`_stretches`).
-        GPT-2's regex never matches across such a place nor looks behind, so encoding the segments
-        one by one gives the same ids. Their ids come from caches (:meth:`_assemble`); when some
-        are missing, all the missing ones are encoded first, together (:meth:`_encode_segments`).
-        """
+        """The ids of ``text``; special tokens map to their own id and are never split."""
         if not isinstance(text, str):
             raise TypeError(f"encode expects a str, got {type(text).__name__}")
-        stretches = self._stretches(text)
-        try:
-            return self._assemble(stretches)  # everything cached: the fastest path
-        except KeyError:
-            pass
-        ends: list[str] = []  # the first and last segment of each stretch
-        inner: tuple[list[str], list[str]] = ([], [])  # the other segments: plain, and spaced parts
-        for special_id, keys, spaced in stretches:
-            if special_id < 0:
-                ends.append(keys[0])
-                if len(keys) > 1:
-                    ends.append(" " + keys[-1] if spaced else keys[-1])
-                    inner[spaced].extend(islice(keys, 1, len(keys) - 1))
-        alone = set(ends)
-        added = (
-            self._segment_cache.fill(inner[False] + ends, lambda keys: self._encode_segments(keys, alone)),
-            self._spaced_cache.fill(inner[True], lambda parts: self._encode_segments(list(map(" ".__add__, parts)))),
-        )
-        ids = self._assemble(stretches)
-        self._segment_cache.trim(added[0])
-        self._spaced_cache.trim(added[1])
+        if self._special_regex is None:
+            return self._encode_ordinary(text)
+        ids: list[int] = []
+        for piece, is_special in split_on_special_tokens(text, self._special_regex):
+            if is_special:
+                ids.append(self.special_ids[piece])
+            else:
+                ids += self._encode_ordinary(piece)
         return ids
 
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
