@@ -203,9 +203,9 @@ def _zero_groups_worker() -> dict:
     restored = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     restored.load_state_dict(saved)
     same = all(
-        torch.equal(restored.local_optimizer.state[p]["momentum_buffer"], opt.local_optimizer.state[p]["momentum_buffer"])
-        for p in opt.local_optimizer.state
-    ) and len(restored.local_optimizer.state) == len(opt.local_optimizer.state) > 0
+        torch.equal(restored.optimizer.state[p]["momentum_buffer"], opt.optimizer.state[p]["momentum_buffer"])
+        for p in opt.optimizer.state
+    ) and len(restored.optimizer.state) == len(opt.optimizer.state) > 0
     errors = []
     for bad in ({"state": {}}, {**saved, "rank": 1 - rank}):
         try:
@@ -331,10 +331,11 @@ def test_tensor_and_expert_parallel_equal_the_dense_layers():
 
 # ---------------------------------------------------------------- expert parallelism around course_lib.model's MoE
 def _course_moe():
-    from course_lib.model import MoEFeedForward
+    from course_lib.model import ModelConfig, MoEFeedForward
 
     torch.manual_seed(5)
-    return MoEFeedForward(d_model=8, d_ff=16, num_experts=4, top_k=2).double()
+    config = ModelConfig(vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2)
+    return MoEFeedForward(config).double()
 
 
 def _moe_worker() -> dict:
