@@ -29,6 +29,7 @@ from course_lib.parallel import (
     time_all_reduce,
     top_k_routing,
 )
+from course_lib.parallel.ddp import assign_buckets
 
 STEPS = 3
 
@@ -160,6 +161,25 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
                 assert rank_result[(kind, variant, "payload")]["all_reduce gradients"] == STEPS * param_bytes
         roots = [r[(kind, "zero1", "payload")]["broadcast parameters (as root)"] for r in results]
         assert sum(roots) == STEPS * param_bytes and all(b > 0 for b in roots)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "cap"),
+    [
+        ([32, 1024, 256, 8192, 256, 1536], 2000),  # the a2 test's MLP, reversed: the big one closes a bucket over the cap
+        ([32, 1024, 256, 8192, 256, 1536], 1312),  # a bucket that reaches the cap exactly is closed
+        ([100, 100, 100], 200),                    # exactly full, then a remainder
+        ([500, 10, 10], 100),                      # a tensor over the cap gets a bucket of its own
+        ([4, 4, 4], 0),                            # cap 0: one bucket per tensor
+        ([4, 4, 4], 10**9),                        # one bucket for all
+    ],
+)
+def test_bucket_boundaries_follow_pytorch_ddp(sizes, cap):
+    """A bucket closes as soon as it holds at least the cap: PyTorch's own assignment (the function
+    DistributedDataParallel calls, on float32 tensors of these byte sizes) is the reference."""
+    tensors = [torch.empty(n // 4, dtype=torch.float32) for n in sizes]
+    expected, _ = dist._compute_bucket_assignment_by_size(tensors, [cap])
+    assert assign_buckets(sizes, cap) == [list(b) for b in expected]
 
 
 def _ddp_misuse_worker() -> dict:

@@ -105,7 +105,7 @@ def train_worker(module_name: str | None, class_name: str, kind: str, wrapper_ar
     out["params"] = [p.detach().clone() for p in model.parameters()]
     if hasattr(wrapped, "buckets"):
         out["buckets"] = len(wrapped.buckets)
-        out["bucket_params"] = [len(bucket) for bucket in wrapped.buckets]
+        out["bucket_params"] = [len(getattr(bucket, "params", bucket)) for bucket in wrapped.buckets]  # course_lib's or a list
     if sharded:
         inner = opt.optimizer
         out["state_bytes"] = sum(v.numel() * v.element_size() for s in inner.state.values() for v in s.values() if isinstance(v, torch.Tensor))
