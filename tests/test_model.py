@@ -33,8 +33,10 @@ def _gen(seed: int = 0) -> torch.Generator:
 
 def _config(d_model: int = 32, num_heads: int = 4, context_length: int = 16, **fields) -> ModelConfig:
     """A config for one module: the sizes the test names, the rest unused."""
-    return ModelConfig(vocab_size=2, context_length=context_length, d_model=d_model, num_layers=1,
-                       num_heads=num_heads, d_ff=fields.pop("d_ff", 8), **fields)  # fmt: skip
+    d_ff = fields.pop("d_ff", 8)
+    return ModelConfig(
+        vocab_size=2, context_length=context_length, d_model=d_model, num_layers=1, num_heads=num_heads, d_ff=d_ff, **fields
+    )
 
 
 def test_softmax_and_silu_match_torch():

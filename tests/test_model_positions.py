@@ -12,6 +12,7 @@ from course_lib.model import (
     ModelConfig,
     MultiHeadLatentAttention,
     RotaryPositionalEmbedding,
+    SwiGLU,
     TransformerLM,
     convert_rope_layout,
     half_to_interleaved,
@@ -58,8 +59,20 @@ def test_fused_and_course_attention_agree_in_values_and_gradients(num_kv_heads):
         torch.testing.assert_close(p_course.grad, p_fused.grad, msg=lambda m: f"{name}: {m}")
 
 
+def test_fused_and_course_silu_agree_in_swiglu():
+    torch.manual_seed(21)
+    fused = SwiGLU(16, 40).double()
+    course = SwiGLU(16, 40, fused=False).double()
+    course.load_state_dict(fused.state_dict())
+    x = (torch.randn(3, 5, 16, generator=_gen(22), dtype=torch.float64) * 3).requires_grad_()
+    torch.testing.assert_close(course(x), fused(x))
+    grads = [torch.autograd.grad(m(x).square().sum(), [x, *m.parameters()]) for m in (fused, course)]
+    for g_fused, g_course in zip(*grads):
+        torch.testing.assert_close(g_course, g_fused)
+
+
 def test_course_attention_is_causal():
-    config = ModelConfig(**SIZES, num_kv_heads=2, fused_attention=False)
+    config = ModelConfig(**SIZES, num_kv_heads=2, fused=False)
     torch.manual_seed(4)
     attn = CausalSelfAttention(config)
     x = torch.randn(1, 10, 32, generator=_gen(5))
@@ -72,8 +85,9 @@ def test_course_attention_is_causal():
 
 def test_fused_switch_gives_the_same_model_and_mla():
     fused = _model(6, num_kv_heads=2)
-    course = TransformerLM.from_config(ModelConfig(**{**fused.config.to_dict(), "fused_attention": False})).eval()
+    course = TransformerLM.from_config(ModelConfig(**{**fused.config.to_dict(), "fused": False})).eval()
     course.load_state_dict(fused.state_dict())
+    assert not any(getattr(m, "fused", False) for m in course.modules())  # attention and SwiGLU alike
     ids = _ids(7)
     with torch.no_grad():
         torch.testing.assert_close(course(ids), fused(ids), rtol=1e-5, atol=1e-5)

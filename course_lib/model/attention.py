@@ -74,16 +74,15 @@ class CausalSelfAttention(nn.Module):
     """Multi-head causal self-attention with RoPE and ``num_kv_heads`` key/value heads (MHA/GQA/MQA).
 
     Built from ``config`` (``d_model``, ``num_heads``, ``kv_heads``, ``context_length``,
-    ``position_encoding``, ``rope_theta``, ``fused_attention``). ``fused`` (from
-    ``config.fused_attention``, settable on the module) picks PyTorch's fused attention or the
-    course's. ``forward(x, positions=None)``: x (batch, seq, d_model) -> (batch, seq, d_model);
+    ``position_encoding``, ``rope_theta``, ``fused``). ``fused`` (from ``config.fused``, settable
+    on the module) picks PyTorch's fused attention or the course's. ``forward(x, positions=None)``: x (batch, seq, d_model) -> (batch, seq, d_model);
     ``positions``: (seq,) or (batch, seq) int64, default ``0 .. seq-1``.
     """
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.num_heads, self.num_kv_heads, self.head_dim = config.num_heads, config.kv_heads, config.head_dim
-        self.fused = config.fused_attention
+        self.fused = config.fused
         self.q_proj = Linear(config.d_model, self.num_heads * self.head_dim)
         self.k_proj = Linear(config.d_model, self.num_kv_heads * self.head_dim)
         self.v_proj = Linear(config.d_model, self.num_kv_heads * self.head_dim)
@@ -117,7 +116,7 @@ class MultiHeadLatentAttention(nn.Module):
     sqrt(head_dim + rope_dim)``. x: (batch, seq, d_model) -> (batch, seq, d_model).
 
     Built from ``config`` (``d_model``, ``num_heads``, ``head_dim`` unless given, ``context_length``,
-    ``position_encoding``, ``rope_theta``, ``fused_attention``) and MLA's own two widths.
+    ``position_encoding``, ``rope_theta``, ``fused``) and MLA's own two widths.
     """
 
     def __init__(self, config: ModelConfig, kv_rank: int, rope_dim: int, head_dim: int | None = None):
@@ -126,7 +125,7 @@ class MultiHeadLatentAttention(nn.Module):
         self.num_heads = config.num_heads
         self.head_dim = config.head_dim if head_dim is None else head_dim
         self.kv_rank, self.rope_dim = kv_rank, rope_dim
-        self.fused = config.fused_attention
+        self.fused = config.fused
         h, dh = self.num_heads, self.head_dim
         self.q_proj = Linear(d_model, h * (dh + rope_dim))
         self.kv_down = Linear(d_model, kv_rank)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-__all__ = ["ModelConfig", "POSITION_ENCODINGS"]
+__all__ = ["ModelConfig", "PositionEncoding", "POSITION_ENCODINGS"]
 
-POSITION_ENCODINGS = ("rope", "rope_interleaved", "nope")
+PositionEncoding = Literal["rope", "rope_interleaved", "nope"]
+POSITION_ENCODINGS: tuple[str, ...] = ("rope", "rope_interleaved", "nope")
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,9 @@ class ModelConfig:
     ``position_encoding``: ``"rope"`` (rotary embeddings in Hugging Face's rotate-half layout),
     ``"rope_interleaved"`` (the same rotations on neighbouring pairs, as Meta's original Llama code)
     or ``"nope"`` (no position encoding: causal attention alone tells the tokens apart).
-    ``fused_attention`` runs attention with PyTorch's fused ``F.scaled_dot_product_attention``
-    (the default: fast); ``False`` runs the course's own
-    :func:`~course_lib.model.scaled_dot_product_attention`, the same function written out.
+    ``fused`` runs PyTorch's fused kernels, ``F.scaled_dot_product_attention`` and ``F.silu`` (the
+    default: fast); ``False`` runs the course's own :func:`~course_lib.model.scaled_dot_product_attention`
+    and :func:`~course_lib.model.silu`, the same functions written out (nanoGPT's ``flash`` switch).
 
     The modules of the model are built from this config and take its checks as given: every
     argument check of the architecture is here.
@@ -42,8 +43,8 @@ class ModelConfig:
     num_experts: int = 0
     top_k: int = 2
     capacity_factor: float | None = None
-    position_encoding: Literal["rope", "rope_interleaved", "nope"] = "rope"
-    fused_attention: bool = True
+    position_encoding: PositionEncoding = "rope"
+    fused: bool = True
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "context_length", "d_model", "num_layers", "num_heads", "d_ff"):

@@ -93,14 +93,25 @@ class SwiGLU(nn.Module):
     """The gated feed-forward of Llama: ``w2(silu(w1 x) * w3 x)``.
 
     ``w1`` (gate) and ``w3`` (up): (d_ff, d_model); ``w2`` (down): (d_model, d_ff).
-    x: (..., d_model) -> (..., d_model).
+    x: (..., d_model) -> (..., d_model). ``fused`` (settable; the model sets it from
+    ``ModelConfig.fused``) takes PyTorch's one-kernel ``F.silu`` instead of the course's :func:`silu`,
+    the same function: a training step of the small models is a few percent faster with it.
     """
 
-    def __init__(self, d_model: int, d_ff: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        d_model: int,
+        d_ff: int,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+        fused: bool = True,
+    ):
         super().__init__()
+        self.fused = fused
         self.w1 = Linear(d_model, d_ff, device, dtype)
         self.w2 = Linear(d_ff, d_model, device, dtype)
         self.w3 = Linear(d_model, d_ff, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w2(silu(self.w1(x)) * self.w3(x))
+        gate = F.silu(self.w1(x)) if self.fused else silu(self.w1(x))
+        return self.w2(gate * self.w3(x))

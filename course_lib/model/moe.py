@@ -87,7 +87,7 @@ class MoEFeedForward(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.router = TopKRouter(config)
-        self.experts = nn.ModuleList(SwiGLU(config.d_model, config.d_ff) for _ in range(config.num_experts))
+        self.experts = nn.ModuleList(SwiGLU(config.d_model, config.d_ff, fused=config.fused) for _ in range(config.num_experts))
         self.capacity_factor = config.capacity_factor
         self.aux_loss: torch.Tensor = torch.zeros(())
         self.expert_counts: torch.Tensor = torch.zeros(config.num_experts, dtype=torch.int64)

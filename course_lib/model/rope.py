@@ -22,9 +22,13 @@ import torch
 from torch import nn
 
 __all__ = [
-    "RotaryPositionalEmbedding", "rotate_half", "rotate_pairs", "apply_rope",
-    "interleaved_to_half", "half_to_interleaved",
-]  # fmt: skip
+    "RotaryPositionalEmbedding",
+    "rotate_half",
+    "rotate_pairs",
+    "apply_rope",
+    "interleaved_to_half",
+    "half_to_interleaved",
+]
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:

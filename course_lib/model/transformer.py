@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from course_lib.model.attention import CausalSelfAttention
-from course_lib.model.config import ModelConfig
+from course_lib.model.config import ModelConfig, PositionEncoding
 from course_lib.model.layers import Embedding, Linear, RMSNorm, SwiGLU
 from course_lib.model.moe import MoEFeedForward
 from course_lib.model.rope import half_to_interleaved, interleaved_to_half
@@ -48,7 +48,7 @@ class TransformerBlock(nn.Module):
         self.ln1 = RMSNorm(c.d_model, c.rms_norm_eps)
         self.attn = CausalSelfAttention(c)
         self.ln2 = RMSNorm(c.d_model, c.rms_norm_eps)
-        self.ffn: nn.Module = MoEFeedForward(c) if c.is_moe else SwiGLU(c.d_model, c.d_ff)
+        self.ffn: nn.Module = MoEFeedForward(c) if c.is_moe else SwiGLU(c.d_model, c.d_ff, fused=c.fused)
 
     def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
         x = x + self.attn(self.ln1(x), positions)
@@ -77,15 +77,15 @@ class TransformerLM(nn.Module):
         num_experts: int = 0,
         top_k: int = 2,
         capacity_factor: float | None = None,
-        position_encoding: str = "rope",
-        fused_attention: bool = True,
+        position_encoding: PositionEncoding = "rope",
+        fused: bool = True,
     ):
         super().__init__()
         self.config = c = ModelConfig(
             vocab_size=vocab_size, context_length=context_length, d_model=d_model, num_layers=num_layers,
             num_heads=num_heads, d_ff=d_ff, rope_theta=rope_theta, num_kv_heads=num_kv_heads,
             rms_norm_eps=rms_norm_eps, num_experts=num_experts, top_k=top_k, capacity_factor=capacity_factor,
-            position_encoding=position_encoding, fused_attention=fused_attention,
+            position_encoding=position_encoding, fused=fused,
         )  # fmt: skip
         self.token_embeddings = Embedding(c.vocab_size, c.d_model)
         self.layers = nn.ModuleList(TransformerBlock(c) for _ in range(c.num_layers))
@@ -119,7 +119,7 @@ class TransformerLM(nn.Module):
         return total - self.token_embeddings.weight.numel() if exclude_embeddings else total
 
 
-def convert_rope_layout(model: TransformerLM, position_encoding: str) -> TransformerLM:
+def convert_rope_layout(model: TransformerLM, position_encoding: PositionEncoding) -> TransformerLM:
     """A copy of ``model`` using the RoPE layout ``position_encoding`` (``"rope"`` or
     ``"rope_interleaved"``), with the q and k projection rows of every head permuted so that the
     logits stay the same (:func:`~course_lib.model.rope.interleaved_to_half`)."""
