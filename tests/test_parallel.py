@@ -14,7 +14,7 @@ from torch import nn
 from tests.parallel_helpers import batch, loss_of, make_model
 from course_lib.parallel import (
     CommCounter,
-    DataParallel,
+    DistributedDataParallel,
     ShardedOptimizer,
     TensorParallelMLP,
     all_reduce_by_reduce_scatter_all_gather,
@@ -111,7 +111,7 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 wrapped, sync = model, lambda: all_reduce_gradients(model)
             else:
                 mb = {"bucket0": 0.0, "bucket_small": 200e-6, "bucket_all": float("inf"), "zero1": 1.0}[variant]
-                wrapped = DataParallel(model, bucket_size_mb=mb, counter=counter)
+                wrapped = DistributedDataParallel(model, bucket_size_mb=mb, counter=counter)
                 sync = wrapped.finish_gradient_synchronization
                 out[(kind, variant, "buckets")] = len(wrapped.buckets)
             opt = make_optimizer("adamw", model.parameters(), sharded=variant == "zero1", counter=counter)
@@ -184,7 +184,7 @@ def test_bucket_boundaries_follow_pytorch_ddp(sizes, cap):
 
 def _ddp_misuse_worker() -> dict:
     model = nn.ModuleDict({"used": nn.Linear(3, 3), "unused": nn.Linear(3, 3)})
-    ddp = DataParallel(model, bucket_size_mb=0.0)
+    ddp = DistributedDataParallel(model, bucket_size_mb=0.0)
     model["used"](torch.ones(2, 3)).sum().backward()
     out = {}
     try:
@@ -209,7 +209,7 @@ def test_data_parallel_names_unused_parameters_and_unwraps():
 def _zero_groups_worker() -> dict:
     rank = dist.get_rank()
     model = make_model("mlp")
-    dp = DataParallel(model, bucket_size_mb=1.0)
+    dp = DistributedDataParallel(model, bucket_size_mb=1.0)
     groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
     opt = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)

@@ -6,8 +6,8 @@ Two ways to average:
 * :func:`all_reduce_gradients`, after ``backward()``: one blocking all-reduce per parameter. Simple,
   but the network idles during the backward pass and the CPU/GPU idles during communication, and
   many small all-reduces pay the per-call latency many times.
-* :class:`DataParallel`, like ``torch.nn.parallel.DistributedDataParallel``: gradient hooks fire as
-  soon as a parameter's gradient is final; parameters are grouped into *buckets* of about
+* :class:`DistributedDataParallel`, PyTorch's ``torch.nn.parallel.DistributedDataParallel`` written
+  out: gradient hooks fire as soon as a parameter's gradient is final; parameters are grouped into *buckets* of about
   ``bucket_size_mb``, and a bucket's asynchronous all-reduce starts as soon as its last gradient is
   ready, overlapping with the rest of the backward pass. ``finish_gradient_synchronization()``
   waits for them before the optimizer step.
@@ -30,7 +30,7 @@ from torch import nn
 
 from course_lib.parallel.collectives import CommCounter
 
-__all__ = ["broadcast_module", "all_reduce_gradients", "assign_buckets", "DataParallel"]
+__all__ = ["broadcast_module", "all_reduce_gradients", "assign_buckets", "DistributedDataParallel"]
 
 
 def broadcast_module(module: nn.Module, src: int = 0) -> None:
@@ -84,19 +84,19 @@ class _Bucket:
     names: list[str] = field(default_factory=list)
 
 
-class DataParallel(nn.Module):
+class DistributedDataParallel(nn.Module):
     """Wrap ``module`` for data parallelism with bucketed all-reduces that overlap the backward pass.
 
     Args:
         module: the model; it is broadcast from rank 0 at construction, so every rank starts equal.
         bucket_size_mb: a bucket is closed once it holds at least this many MB (10^6 bytes) of
-            gradients (:func:`assign_buckets`); ``0`` puts every parameter in its own bucket (one all-reduce per parameter,
-            still overlapped), ``float("inf")`` puts all of them in one.
+            gradients (:func:`assign_buckets`); ``0`` puts every parameter in its own bucket (one
+            all-reduce per parameter, still overlapped), ``float("inf")`` puts all of them in one.
         counter: if given, every bucket's all-reduce is tallied there (label ``"all_reduce gradients"``).
 
     Use::
 
-        model = DataParallel(net, bucket_size_mb=1)
+        model = DistributedDataParallel(net, bucket_size_mb=1)
         loss_fn(model(x_local), y_local).backward()
         model.finish_gradient_synchronization()   # gradients are now the average over ranks
         optimizer.step()
@@ -166,7 +166,7 @@ def _train(bucket_size_mb: float, steps: int = 3) -> list[torch.Tensor]:
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 2))
-    ddp = DataParallel(model, bucket_size_mb=bucket_size_mb)
+    ddp = DistributedDataParallel(model, bucket_size_mb=bucket_size_mb)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for step in range(steps):
         g = torch.Generator().manual_seed(step)

@@ -7,7 +7,7 @@ the owner keeps its state and updates it, then broadcasts the new values to the 
 memory per rank drops by about ``N``, the communication adds one broadcast (an all-gather, in
 effect) of the parameters per step, and the result is exactly plain data parallelism's.
 
-The gradients must already be averaged over ranks (``DataParallel`` or ``all_reduce_gradients``).
+The gradients must already be averaged over ranks (``DistributedDataParallel`` or ``all_reduce_gradients``).
 """
 
 from __future__ import annotations
