@@ -59,7 +59,9 @@ class TrainConfig:
         if self.max_steps < 0 or self.batch_size < 1:
             raise ValueError(f"need max_steps >= 0 and batch_size >= 1, got {self.max_steps}, {self.batch_size}")
         if not 0 <= self.warmup_steps <= (self.lr_decay_steps or self.max_steps):
-            raise ValueError(f"need 0 <= warmup_steps <= lr_decay_steps (or max_steps), got warmup_steps={self.warmup_steps}")
+            raise ValueError(
+                f"need 0 <= warmup_steps <= lr_decay_steps (or max_steps), got warmup_steps={self.warmup_steps}"
+            )
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
@@ -117,8 +119,13 @@ def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContex
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, tokens: npt.NDArray[np.integer], batch_size: int, context_length: int,
-    num_batches: int = 8, seed: int = 0, precision: str = "fp32",
+    model: nn.Module,
+    tokens: npt.NDArray[np.integer],
+    batch_size: int,
+    context_length: int,
+    num_batches: int = 8,
+    seed: int = 0,
+    precision: str = "fp32",
 ) -> float:
     """Mean loss over ``num_batches`` random batches drawn with a fresh generator seeded by ``seed``
     (the same batches at every call, so successive evaluations are comparable)."""
