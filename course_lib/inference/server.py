@@ -13,6 +13,7 @@ stops at the next one (``finish_reason`` "stop"), at a ``stop`` string, or after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -75,10 +76,8 @@ class AsyncEngine:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def submit(self, request_id: Hashable, queue: asyncio.Queue, **kwargs: Any) -> None:
         """Queue ``engine.add_request(request_id=request_id, **kwargs)``; outputs arrive on ``queue``."""
@@ -293,6 +292,7 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
                     "choices": [{"index": index, "text": text, "logprobs": None, "finish_reason": finish_reason}]}  # fmt: skip
 
         if body.stream:
+
             async def events() -> AsyncIterator[str]:
                 try:
                     while not done():

@@ -10,8 +10,8 @@
 """
 
 from course_lib.training.checkpoint import Checkpoint, load_checkpoint, load_model, save_checkpoint
-from course_lib.training.data import bigram_loss, get_batch, load_tokens, save_tokens
 from course_lib.training.corpus import TokenizedCorpus, load_tokenizer, tokenized_corpus
+from course_lib.training.data import bigram_loss, get_batch, load_tokens, save_tokens
 from course_lib.training.loop import LogEntry, TrainConfig, TrainResult, evaluate, lm_loss, train, train_step
 from course_lib.training.optim import AdamW, clip_grad_norm_, param_groups
 from course_lib.training.presets import PRESETS, Preset

@@ -213,7 +213,7 @@ def load_checkpoint(
                 prefix = f"optim.{name}."
                 for key, value in tensors.items():
                     if key.startswith(prefix):
-                        state[key[len(prefix):]] = value.to(p.device)
+                        state[key[len(prefix) :]] = value.to(p.device)
                 if state:
                     optimizer.state[p] = state
     for name, gen in (generators or {}).items():

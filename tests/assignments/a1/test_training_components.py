@@ -49,7 +49,7 @@ def test_adamw_matches_torch(optim):
 
 @pytest.mark.grade(part="optimizer", points=2)
 def test_cosine_schedule(optim):
-    for t in range(0, 40):
+    for t in range(40):
         assert optim.cosine_schedule(t, 1.0, 0.1, 7, 30) == pytest.approx(ref.cosine_schedule(t, 1.0, 0.1, 7, 30))
 
 
