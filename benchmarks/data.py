@@ -14,11 +14,11 @@ alternately on the seed-0 corpus (medians of ``--repeats``), in documents/s and 
 precision and recall of each one's pairs against the planted pairs whose measured Jaccard is at
 least the threshold, over ``--seeds`` draws of the planted pairs, the singletons and both sides'
 hash functions (mean and standard deviation over seeds). The copies approach their target from
-above, so the 0.9 target lands at J = 0.81-0.90, on the steep part of the S-curve where each pair's
-detection is a coin toss of the hash draw: one seed's recall moves by several points, and the same
-pairs hashed with another seed move as much. The third row is the recall an ideal MinHash
-(independent random permutations) has in expectation on the same pairs, computed exactly from each
-pair's Jaccard. Target: at least 2x datasketch's throughput at equal or better precision and recall
+above, so the 0.9 target lands at J of about 0.81-0.90, on the steep part of the S-curve, where
+each pair's detection is a coin toss of the hash draw: one seed's recall is off the mean by a point
+or two, enough to put either implementation ahead on a single seed. The third row is the recall an
+ideal MinHash (independent random permutations) has in expectation on the same pairs, computed
+exactly from each pair's Jaccard. Target: at least 2x datasketch's throughput at equal or better precision and recall
 (equal: the mean paired difference over seeds is not below zero by more than two standard errors).
 
 Also: exact document dedup and line dedup throughput (MB/s), and the Bloom filter's bits per
