@@ -11,7 +11,6 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from tests.parallel_helpers import batch, loss_of, make_model
 from course_lib.parallel import (
     CommCounter,
     DistributedDataParallel,
@@ -30,6 +29,7 @@ from course_lib.parallel import (
     top_k_routing,
 )
 from course_lib.parallel.ddp import assign_buckets
+from tests.parallel_helpers import batch, loss_of, make_model
 
 STEPS = 3
 

@@ -98,7 +98,9 @@ class CausalSelfAttention(nn.Module):
         v = self.v_proj(x).view(b, t, self.num_kv_heads, self.head_dim).transpose(1, 2)
         q, k = _rotate(self.rope, q, positions), _rotate(self.rope, k, positions)
         if self.fused:
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=self.num_kv_heads != self.num_heads)
+            out = F.scaled_dot_product_attention(
+                q, k, v, is_causal=True, enable_gqa=self.num_kv_heads != self.num_heads
+            )
         else:
             group = self.num_heads // self.num_kv_heads  # query heads per key/value head
             k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
@@ -188,7 +190,9 @@ class MultiHeadLatentAttention(nn.Module):
         q_rope = self.q_proj(x).view(b, t_q, h, dh + dr).transpose(1, 2)[..., dh:]
         positions = torch.arange(t_k - t_q, t_k, device=x.device)
         q_rope = _rotate(self.rope, q_rope, positions)
-        scores = (q_latent @ latent[:, None].transpose(-1, -2) + q_rope @ k_rope[:, None].transpose(-1, -2)) / math.sqrt(dh + dr)
+        scores = (
+            q_latent @ latent[:, None].transpose(-1, -2) + q_rope @ k_rope[:, None].transpose(-1, -2)
+        ) / math.sqrt(dh + dr)
         scores = scores.masked_fill(~causal_mask(t_q, t_k, device=x.device), float("-inf"))
         weighted_latent = softmax(scores, dim=-1) @ latent[:, None]  # (b, h, t_q, kv_rank)
         return torch.einsum("bhtr,hrm->btm", weighted_latent, w_o_latent)

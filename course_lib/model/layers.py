@@ -34,7 +34,9 @@ class Linear(nn.Module):
     """``y = x W^T`` without bias. ``weight``: (out_features, in_features), truncated-normal init with
     variance ``2 / (in_features + out_features)``. x: (..., in_features) -> (..., out_features)."""
 
-    def __init__(self, in_features: int, out_features: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, in_features: int, out_features: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = nn.Parameter(torch.empty(out_features, in_features, device=device, dtype=dtype))
@@ -52,7 +54,13 @@ class Embedding(nn.Module):
     """Token id -> vector lookup. ``weight``: (num_embeddings, embedding_dim), truncated N(0, 1) init.
     ids: (...) int64 -> (..., embedding_dim)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = nn.Parameter(torch.empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
@@ -74,7 +82,9 @@ class RMSNorm(nn.Module):
     x: (..., d_model) -> same shape.
     """
 
-    def __init__(self, d_model: int, eps: float = 1e-5, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, d_model: int, eps: float = 1e-5, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(d_model, device=device, dtype=dtype))

@@ -87,7 +87,9 @@ class MoEFeedForward(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.router = TopKRouter(config)
-        self.experts = nn.ModuleList(SwiGLU(config.d_model, config.d_ff, fused=config.fused) for _ in range(config.num_experts))
+        self.experts = nn.ModuleList(
+            SwiGLU(config.d_model, config.d_ff, fused=config.fused) for _ in range(config.num_experts)
+        )
         self.capacity_factor = config.capacity_factor
         self.aux_loss: torch.Tensor = torch.zeros(())
         self.expert_counts: torch.Tensor = torch.zeros(config.num_experts, dtype=torch.int64)
@@ -102,7 +104,9 @@ class MoEFeedForward(nn.Module):
         slot_expert = routing.indices.flatten()  # (n*k,) slot s belongs to token s // k
         slot_weight = routing.weights.flatten()
         slot_token = torch.arange(n, device=x.device).repeat_interleave(k)
-        capacity = None if self.capacity_factor is None else expert_capacity(n, len(self.experts), k, self.capacity_factor)
+        capacity = (
+            None if self.capacity_factor is None else expert_capacity(n, len(self.experts), k, self.capacity_factor)
+        )
         out = torch.zeros_like(flat)
         counts = torch.zeros(len(self.experts), dtype=torch.int64)
         dropped = 0

@@ -77,13 +77,22 @@ class RotaryPositionalEmbedding(nn.Module):
     ``RotaryPositionalEmbedding(theta, head_dim, max_seq_len)``.
     """
 
-    def __init__(self, theta: float, head_dim: int, max_seq_len: int, device: torch.device | None = None, interleaved: bool = False):
+    def __init__(
+        self,
+        theta: float,
+        head_dim: int,
+        max_seq_len: int,
+        device: torch.device | None = None,
+        interleaved: bool = False,
+    ):
         super().__init__()
         if head_dim % 2:
             raise ValueError(f"RoPE needs an even head dimension, got {head_dim}")
         self.theta, self.head_dim, self.max_seq_len, self.interleaved = theta, head_dim, max_seq_len, interleaved
         inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64, device=device).float() / head_dim))
-        angles = torch.arange(max_seq_len, device=device).float()[:, None] * inv_freq[None, :]  # (max_seq_len, head_dim/2)
+        angles = (
+            torch.arange(max_seq_len, device=device).float()[:, None] * inv_freq[None, :]
+        )  # (max_seq_len, head_dim/2)
         angles = angles.repeat_interleave(2, dim=-1) if interleaved else torch.cat((angles, angles), dim=-1)
         self.register_buffer("cos", angles.cos(), persistent=False)
         self.register_buffer("sin", angles.sin(), persistent=False)

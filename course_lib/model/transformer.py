@@ -82,11 +82,21 @@ class TransformerLM(nn.Module):
     ):
         super().__init__()
         self.config = c = ModelConfig(
-            vocab_size=vocab_size, context_length=context_length, d_model=d_model, num_layers=num_layers,
-            num_heads=num_heads, d_ff=d_ff, rope_theta=rope_theta, num_kv_heads=num_kv_heads,
-            rms_norm_eps=rms_norm_eps, num_experts=num_experts, top_k=top_k, capacity_factor=capacity_factor,
-            position_encoding=position_encoding, fused=fused,
-        )  # fmt: skip
+            vocab_size=vocab_size,
+            context_length=context_length,
+            d_model=d_model,
+            num_layers=num_layers,
+            num_heads=num_heads,
+            d_ff=d_ff,
+            rope_theta=rope_theta,
+            num_kv_heads=num_kv_heads,
+            rms_norm_eps=rms_norm_eps,
+            num_experts=num_experts,
+            top_k=top_k,
+            capacity_factor=capacity_factor,
+            position_encoding=position_encoding,
+            fused=fused,
+        )
         self.token_embeddings = Embedding(c.vocab_size, c.d_model)
         self.layers = nn.ModuleList(TransformerBlock(c) for _ in range(c.num_layers))
         self.ln_final = RMSNorm(c.d_model, c.rms_norm_eps)
@@ -102,7 +112,9 @@ class TransformerLM(nn.Module):
         if ids.shape[1] > self.config.context_length:
             raise ValueError(f"sequence length {ids.shape[1]} exceeds context_length {self.config.context_length}")
         if ids.numel() and (int(ids.max()) >= self.config.vocab_size or int(ids.min()) < 0):
-            raise ValueError(f"token ids must lie in [0, {self.config.vocab_size}), got min {int(ids.min())}, max {int(ids.max())}")
+            raise ValueError(
+                f"token ids must lie in [0, {self.config.vocab_size}), got min {int(ids.min())}, max {int(ids.max())}"
+            )
         x = self.token_embeddings(ids)
         for layer in self.layers:
             x = layer(x, positions)
@@ -126,7 +138,9 @@ def convert_rope_layout(model: TransformerLM, position_encoding: PositionEncodin
     c = model.config
     layouts = ("rope", "rope_interleaved")
     if c.position_encoding not in layouts or position_encoding not in layouts:
-        raise ValueError(f"only RoPE layouts convert into each other ({layouts}), got {c.position_encoding!r} -> {position_encoding!r}")
+        raise ValueError(
+            f"only RoPE layouts convert into each other ({layouts}), got {c.position_encoding!r} -> {position_encoding!r}"
+        )
     converted = TransformerLM.from_config(replace(c, position_encoding=position_encoding))
     permute = {
         ("rope_interleaved", "rope"): interleaved_to_half,
