@@ -67,6 +67,7 @@ def _rope(config: ModelConfig, head_dim: int) -> RotaryPositionalEmbedding | Non
 
 
 def _rotate(rope: RotaryPositionalEmbedding | None, x: torch.Tensor, positions: torch.Tensor | None) -> torch.Tensor:
+    """``x`` rotated by ``rope`` at ``positions``; unchanged without position encoding (``rope`` None)."""
     return x if rope is None else rope(x, positions)
 
 
@@ -75,7 +76,8 @@ class CausalSelfAttention(nn.Module):
 
     Built from ``config`` (``d_model``, ``num_heads``, ``kv_heads``, ``context_length``,
     ``position_encoding``, ``rope_theta``, ``fused``). ``fused`` (from ``config.fused``, settable
-    on the module) picks PyTorch's fused attention or the course's. ``forward(x, positions=None)``: x (batch, seq, d_model) -> (batch, seq, d_model);
+    on the module) picks PyTorch's fused attention or the course's.
+    ``forward(x, positions=None)``: x (batch, seq, d_model) -> (batch, seq, d_model);
     ``positions``: (seq,) or (batch, seq) int64, default ``0 .. seq-1``.
     """
 
