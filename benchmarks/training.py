@@ -144,8 +144,8 @@ def measure_under_load(steps: int) -> None:
     share = min(1.0, cores / (COMPETITORS + 1))
     bound = share * rows["one-thread"][0]["tokens_per_s"] / rows["course"][0]["tokens_per_s"]
     print(f"  fair-share bound: {share:.2f} of a core ({cores} cores, {COMPETITORS} competitors) at the one-thread idle speed "
-          f"= {bound:.2f}x the course policy's idle throughput (the loaded/idle ratio no thread count can beat"
-          f" unless the machine has other idle cores)")
+          f"= {bound:.2f}x the course policy's idle throughput (the loaded/idle ratio no thread count can beat;"
+          f" an estimate: the two idle runs met different background loads)")
 
 
 def main() -> None:
