@@ -12,7 +12,7 @@ Run: ``python benchmarks/training.py [--size tiny|small] [--repeats N] [--no-loa
    best fp32 matmul throughput measured here.
 3. *Under load* (CPU only). Training-step throughput of the ``tiny`` preset (batch 32 x 128, as
    ``course train`` runs it) on the machine as it is ("idle") and with 4 competing CPU-bound
-   processes, each in its own session, that this script starts and stops ("loaded"), side by side, for two policies, each in
+   processes, each in its own session, that this script starts and stops ("loaded"), side by side, for three policies, each in
    a fresh process: the course's (``import course_lib`` first: OpenMP's passive wait policy and
    :func:`course_lib.env.configure_threads`, which picks the free cores) and PyTorch's defaults
    (every core, OpenMP threads spin while they wait), and one thread always (its idle speed gives the
