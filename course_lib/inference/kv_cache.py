@@ -25,6 +25,7 @@ from torch import nn
 
 from course_lib.model.attention import CausalSelfAttention, MultiHeadLatentAttention
 from course_lib.model.layers import Linear, RMSNorm, SwiGLU
+from course_lib.model.rope import apply_rope
 
 __all__ = [
     "cache_width", "cache_groups", "project", "attend", "CacheView", "KVCache", "FusedLayer", "FusedWeights", "fuse_weights",
@@ -65,18 +66,25 @@ class _Angles(dict):
         super().__init__()
         self.positions = positions
 
-    def rotate(self, rope: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """x: (b, heads, t, d) rotated by the positions (b, t), without the bounds check's host sync.
+    def rotate(self, rope: nn.Module | None, x: torch.Tensor) -> torch.Tensor:
+        """x: (b, heads, t, d) rotated by the positions (b, t), without the bounds check's host sync
+        (unchanged without position encoding, ``rope`` None).
 
-        apply_rope's ``x cos + (-x2, x1) sin`` in three operations: ``(-x2, x1) sin`` is
+        The "rotate half" layout's ``x cos + (-x2, x1) sin`` in three operations: ``(-x2, x1) sin`` is
         ``(x2, x1) (-sin1, sin2)``, a roll of x times a sine table with its first half negated."""
-        key = (rope.head_dim, rope.max_seq_len, rope.theta, x.dtype)
+        if rope is None:
+            return x
+        key = (rope.head_dim, rope.max_seq_len, rope.theta, rope.interleaved, x.dtype)
         if key not in self:
             cos, sin = rope.cos[self.positions][:, None].to(x.dtype), rope.sin[self.positions][:, None].to(x.dtype)
-            half = x.shape[-1] // 2
-            self[key] = (cos, torch.cat((-sin[..., :half], sin[..., half:]), dim=-1))
-        cos, signed_sin = self[key]
-        return x * cos + x.roll(x.shape[-1] // 2, dims=-1) * signed_sin
+            if not rope.interleaved:
+                half = x.shape[-1] // 2
+                sin = torch.cat((-sin[..., :half], sin[..., half:]), dim=-1)
+            self[key] = (cos, sin)
+        cos, sin = self[key]
+        if rope.interleaved:
+            return apply_rope(x, cos, sin, interleaved=True)
+        return x * cos + x.roll(x.shape[-1] // 2, dims=-1) * sin
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,9 @@ def _transposed(*modules: nn.Module) -> torch.Tensor:
 def fuse_weights(model: nn.Module) -> FusedWeights:
     """:class:`FusedWeights` of a :class:`~course_lib.model.TransformerLM` (copies: rebuild after changing the weights)."""
     head = model.lm_head
-    return FusedWeights([FusedLayer.of(block) for block in model.layers], _transposed(head) if type(head) is Linear else None)
+    return FusedWeights(
+        [FusedLayer.of(block) for block in model.layers], _transposed(head) if type(head) is Linear else None
+    )
 
 
 def _norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -190,7 +200,9 @@ def _grouped_attention(q: torch.Tensor, entries: torch.Tensor, mask: torch.Tenso
     b, h, t, dh = q.shape
     kv = entries.shape[1] // 2
     if t == 1 and not causal:
-        out = F.scaled_dot_product_attention(q.view(b, kv, h // kv, dh), entries[:, :kv], entries[:, kv:], attn_mask=mask)
+        out = F.scaled_dot_product_attention(
+            q.view(b, kv, h // kv, dh), entries[:, :kv], entries[:, kv:], attn_mask=mask
+        )
         return out.reshape(b, 1, h * dh)
     out = F.scaled_dot_product_attention(
         q, entries[:, :kv], entries[:, kv:], attn_mask=mask, is_causal=causal, enable_gqa=kv != h

@@ -30,7 +30,7 @@ from course_lib.parallel.launch import LaunchTimeout, RankError, free_port, laun
 
 _EXPORTS = {
     "collectives": ["BUS_FACTORS", "CommCounter", "all_reduce_by_reduce_scatter_all_gather", "all_reduce_mean", "bus_bandwidth", "bytes_sent_per_rank", "time_all_reduce"],
-    "ddp": ["DataParallel", "all_reduce_gradients", "broadcast_module"],
+    "ddp": ["DistributedDataParallel", "all_reduce_gradients", "broadcast_module"],
     "fsdp": ["FullyShardedDataParallel"],
     "expert_parallel": ["all_to_all", "expert_parallel_moe", "moe_reference", "top_k_routing"],
     "pipeline": ["Schedule", "bubble_formula", "draw_schedule", "gpipe_order", "one_f_one_b_order", "simulate"],
@@ -55,7 +55,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from course_lib.parallel.collectives import BUS_FACTORS, CommCounter, all_reduce_by_reduce_scatter_all_gather, all_reduce_mean, bus_bandwidth, bytes_sent_per_rank, time_all_reduce
-    from course_lib.parallel.ddp import DataParallel, all_reduce_gradients, broadcast_module
+    from course_lib.parallel.ddp import DistributedDataParallel, all_reduce_gradients, broadcast_module
     from course_lib.parallel.fsdp import FullyShardedDataParallel
     from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe, moe_reference, top_k_routing
     from course_lib.parallel.pipeline import Schedule, bubble_formula, draw_schedule, gpipe_order, one_f_one_b_order, simulate
