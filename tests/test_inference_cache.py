@@ -16,6 +16,7 @@ from course_lib.inference import (
     left_pad,
     stream_generate,
 )
+from course_lib.model import ModelConfig, TransformerLM
 from tests.inference_helpers import VARIANTS, random_prompts, tiny_model
 
 
@@ -43,6 +44,18 @@ def test_cached_greedy_ids_equal_uncached(variant):
     cached = generate(model, prompt, 30, temperature=0.0)
     uncached = generate(model, prompt, 30, temperature=0.0, use_cache=False)
     assert torch.equal(cached, uncached)
+
+
+@pytest.mark.parametrize("position_encoding", ["rope_interleaved", "nope"])
+def test_cached_greedy_ids_equal_uncached_for_other_position_encodings(position_encoding):
+    config = ModelConfig(vocab_size=64, context_length=64, d_model=32, num_layers=2, num_heads=4, d_ff=64,
+                         num_kv_heads=2, position_encoding=position_encoding)  # fmt: skip
+    torch.manual_seed(0)
+    model = TransformerLM.from_config(config).eval()
+    assert all(layer is not None for layer in fuse_weights(model).layers)  # the fused path runs
+    prompt = torch.randint(0, 64, (3, 6), generator=torch.Generator().manual_seed(1))
+    cached = generate(model, prompt, 30, temperature=0.0)
+    assert torch.equal(cached, generate(model, prompt, 30, temperature=0.0, use_cache=False))
 
 
 @pytest.mark.parametrize("variant", ["gqa", "mla"])
