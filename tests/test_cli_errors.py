@@ -16,7 +16,7 @@ import nbformat
 import pytest
 import torch
 
-from course_lib.cli import main
+from course_lib.tools.cli import main
 from course_lib.corpora import EOT
 from course_lib.model import ModelConfig, TransformerLM
 from course_lib.tokenization.files import write_vocab_merges

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _problems(args: argparse.Namespace) -> list[str]:
-    from course_lib.argcheck import device_problem, number_problem, text_problem
+    from course_lib.tools.argcheck import device_problem, number_problem, text_problem
 
     problems = [
         number_problem("--temperature", args.temperature, minimum=0),

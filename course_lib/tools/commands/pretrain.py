@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from course_lib import accounting
-    from course_lib.commands.train import _plot
+    from course_lib.tools.commands.train import _plot
     from course_lib.env import seed_everything
     from course_lib.model import TransformerLM
     from course_lib.pretrained import NAMES, pretrained_dir, save_pretrained

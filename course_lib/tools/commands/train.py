@@ -54,7 +54,7 @@ def _budget_lines(preset, steps: int, batch: int) -> list[str]:
 
 
 def _problems(args: argparse.Namespace) -> list[str]:
-    from course_lib.argcheck import device_problem, folder_problem, number_problem
+    from course_lib.tools.argcheck import device_problem, folder_problem, number_problem
 
     problems = [
         number_problem("--steps", args.steps, minimum=1),
