@@ -130,7 +130,7 @@ def _check() -> float:
     return (y - moe_reference(x, weights, indices, experts)).abs().max().item()
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.expert_parallel
+if __name__ == "__main__":  # python -m course_lib.parallel expert_parallel
     from course_lib.parallel.launch import launch
 
     print("max |expert parallel - single process| per rank:", launch(_check, world_size=2))

@@ -122,7 +122,7 @@ def plan(model: ModelShape, config: ParallelConfig) -> Plan:
     return Plan(memory, communication)
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.planner
+if __name__ == "__main__":  # python -m course_lib.parallel planner
     model = ModelShape(layers=32, d_model=4096, heads=32, vocab=32000)
     for config in (ParallelConfig(dp=8), ParallelConfig(dp=8, zero_stage=3), ParallelConfig(dp=2, tp=2, pp=2, zero_stage=1)):
         result = plan(model, config)
