@@ -23,11 +23,9 @@ from course_lib.parallel import (
     bytes_sent_per_rank,
     expert_parallel_moe,
     launch,
-    moe_reference,
     optimizer_state_bytes,
     ring_all_reduce,
     time_all_reduce,
-    top_k_routing,
 )
 
 STEPS = 3
@@ -244,17 +242,23 @@ def _dense_mlp() -> tuple[nn.Linear, nn.Linear, torch.Tensor, torch.Tensor]:
     return up, down, x, coef
 
 
-def _experts(num: int, d: int) -> tuple[list[nn.Module], nn.Linear]:
+def _moe(d: int, skew: bool):
+    """The course's MoE layer (4 experts, top 2). ``skew``: its router sends every token of
+    :func:`_tokens` to experts 0 and 1, both on rank 0."""
+    from course_lib.model import MoEFeedForward
+
     torch.manual_seed(4)
-    experts = [nn.Sequential(nn.Linear(d, 12), nn.GELU(), nn.Linear(12, d)).double() for _ in range(num)]
-    return experts, nn.Linear(d, num).double()
+    moe = MoEFeedForward(d_model=d, d_ff=12, num_experts=4, top_k=2).double()
+    if skew:  # the tokens' mean is (3, ..., 3): large logits for experts 0 and 1, negative for 2 and 3
+        with torch.no_grad():
+            moe.router.weight[:2] += 1.0
+            moe.router.weight[2:] -= 1.0
+    return moe
 
 
-def _tokens(rank: int, d: int, skew: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _tokens(rank: int, d: int, skew: bool) -> torch.Tensor:
     g = torch.Generator().manual_seed(50 + rank)
-    x = torch.randn(7 + rank, d, generator=g, dtype=torch.float64)
-    bias = torch.tensor([8.0, 8.0, 0.0, 0.0], dtype=torch.float64) if skew else torch.zeros(4, dtype=torch.float64)
-    return x, bias
+    return torch.randn(7 + rank, d, generator=g, dtype=torch.float64) + (3.0 if skew else 0.0)
 
 
 def _tp_ep_worker() -> dict:
@@ -272,15 +276,15 @@ def _tp_ep_worker() -> dict:
     }
     num, d = 4, 6
     for skew in (False, True):  # skew: every token prefers experts 0 and 1, all on rank 0
-        experts, router = _experts(num, d)
-        local = experts[rank * num // world : (rank + 1) * num // world]
-        tokens, bias = _tokens(rank, d, skew)
-        tokens.requires_grad_()
-        weights, indices = top_k_routing(router(tokens) + bias, k=2)
-        y = expert_parallel_moe(tokens, weights, indices, local, num)
+        moe = _moe(d, skew)
+        local = moe.experts[rank * num // world : (rank + 1) * num // world]
+        tokens = _tokens(rank, d, skew).requires_grad_()
+        routing = moe.router(tokens)
+        y = expert_parallel_moe(tokens, routing, local)
         (y * y).sum().backward()
         result[("ep", skew)] = {
-            "out": y.detach(), "x_grad": tokens.grad, "router_grad": router.weight.grad,
+            "out": y.detach(), "x_grad": tokens.grad, "router_grad": moe.router.weight.grad,
+            "experts_used": routing.indices.unique().tolist(),
             "expert_grads": [p.grad for e in local for p in e.parameters()],
         }
     return result
@@ -308,22 +312,21 @@ def test_tensor_and_expert_parallel_equal_the_dense_layers():
     # Expert parallel MoE against the single-process MoE over every rank's tokens.
     num, d = 4, 6
     for skew in (False, True):
-        experts, router = _experts(num, d)
-        total_router_grad = torch.zeros_like(router.weight)
+        moe = _moe(d, skew)
+        total_router_grad = torch.zeros_like(moe.router.weight)
         for rank in range(world):
-            router.zero_grad()
-            tokens, bias = _tokens(rank, d, skew)
-            tokens.requires_grad_()
-            weights, indices = top_k_routing(router(tokens) + bias, k=2)
-            y = moe_reference(tokens, weights, indices, experts)
+            moe.router.zero_grad()
+            tokens = _tokens(rank, d, skew).requires_grad_()
+            y = moe(tokens)
             (y * y).sum().backward()
-            total_router_grad += router.weight.grad
+            total_router_grad += moe.router.weight.grad
             got = results[rank][("ep", skew)]
+            assert got["experts_used"] == ([0, 1] if skew else [0, 1, 2, 3])
             torch.testing.assert_close(got["out"], y.detach())
             torch.testing.assert_close(got["x_grad"], tokens.grad)
         # An expert no token chose has no gradient in the reference; the parallel one has zeros.
         torch.testing.assert_close(sum(r[("ep", skew)]["router_grad"] for r in results), total_router_grad)
-        want = [torch.zeros_like(p) if p.grad is None else p.grad for e in experts for p in e.parameters()]
+        want = [torch.zeros_like(p) if p.grad is None else p.grad for e in moe.experts for p in e.parameters()]
         got = [g for r in results for g in r[("ep", skew)]["expert_grads"]]
         for g, w in zip(got, want, strict=True):
             torch.testing.assert_close(g, w)
@@ -344,7 +347,7 @@ def _moe_worker() -> dict:
     flat = x.reshape(-1, 8)
     routing = moe.router(flat)
     per_rank = 4 // world
-    y = expert_parallel_moe(flat, routing.weights, routing.indices, moe.experts[rank * per_rank : (rank + 1) * per_rank], 4)
+    y = expert_parallel_moe(flat, routing, moe.experts[rank * per_rank : (rank + 1) * per_rank])
     y.sum().backward()
     return {"y": y.view_as(x).detach(), "router_grad": moe.router.weight.grad}
 

@@ -30,7 +30,7 @@ from course_lib.parallel.collectives import (
     time_all_reduce,
 )
 from course_lib.parallel.ddp import DataParallel, all_reduce_gradients, broadcast_module
-from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe, moe_reference, top_k_routing
+from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe
 from course_lib.parallel.fsdp import FullyShardedDataParallel
 from course_lib.parallel.pipeline import Schedule, bubble_formula, draw_schedule, gpipe_order, one_f_one_b_order, simulate
 from course_lib.parallel.planner import ModelShape, ParallelConfig, Plan, plan, zero_memory_per_rank
@@ -50,7 +50,7 @@ __all__ = [
     "FullyShardedDataParallel",
     "ColumnParallelLinear", "RowParallelLinear", "TensorParallelMLP",
     "Schedule", "bubble_formula", "draw_schedule", "gpipe_order", "one_f_one_b_order", "simulate",
-    "all_to_all", "expert_parallel_moe", "moe_reference", "top_k_routing",
+    "all_to_all", "expert_parallel_moe",
     "ModelShape", "ParallelConfig", "Plan", "plan", "zero_memory_per_rank",
     "ring_all_reduce",
 ]  # fmt: skip
