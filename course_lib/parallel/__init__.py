@@ -33,7 +33,7 @@ from course_lib.parallel.ddp import DataParallel, all_reduce_gradients, broadcas
 from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe
 from course_lib.parallel.fsdp import FullyShardedDataParallel
 from course_lib.parallel.pipeline import Schedule, bubble_formula, draw_schedule, gpipe_order, one_f_one_b_order, simulate
-from course_lib.parallel.planner import ModelShape, ParallelConfig, Plan, plan, zero_memory_per_rank
+from course_lib.parallel.planner import ParallelConfig, Plan, plan, zero_memory_per_rank
 from course_lib.parallel.ring import ring_all_reduce
 from course_lib.parallel.tensor_parallel import ColumnParallelLinear, RowParallelLinear, TensorParallelMLP
 from course_lib.parallel.zero import ShardedOptimizer, optimizer_state_bytes
@@ -51,6 +51,6 @@ __all__ = [
     "ColumnParallelLinear", "RowParallelLinear", "TensorParallelMLP",
     "Schedule", "bubble_formula", "draw_schedule", "gpipe_order", "one_f_one_b_order", "simulate",
     "all_to_all", "expert_parallel_moe",
-    "ModelShape", "ParallelConfig", "Plan", "plan", "zero_memory_per_rank",
+    "ParallelConfig", "Plan", "plan", "zero_memory_per_rank",
     "ring_all_reduce",
 ]  # fmt: skip
