@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from tests.parallel_helpers import batch, loss_of, make_model
+from tests.parallel_helpers import STEPS, batch, local_batch, loss_of, make_model, make_optimizer, param_groups, reference_groups_run, reference_run
 from course_lib.parallel import (
     CommCounter,
     DataParallel,
@@ -28,7 +28,6 @@ from course_lib.parallel import (
     time_all_reduce,
 )
 
-STEPS = 3
 
 
 # ---------------------------------------------------------------- collectives and the ring
@@ -68,31 +67,6 @@ def test_ring_all_reduce_and_reduce_scatter_all_gather_equal_all_reduce():
 
 
 # ---------------------------------------------------------------- models and data for DDP/ZeRO
-def local_batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    x, y = batch(kind, step)
-    rank, world = dist.get_rank(), dist.get_world_size()
-    return x.chunk(world)[rank], y.chunk(world)[rank]
-
-
-def reference_run(kind: str, optimizer: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Single-process training on the full batch: (gradients of step 0, parameters after STEPS)."""
-    model = make_model(kind)
-    opt = make_optimizer(optimizer, model.parameters())
-    grads0: list[torch.Tensor] = []
-    for step in range(STEPS):
-        loss_of(model, *batch(kind, step)).backward()
-        if step == 0:
-            grads0 = [p.grad.clone() for p in model.parameters()]
-        opt.step()
-        opt.zero_grad()
-    return grads0, [p.detach().clone() for p in model.parameters()]
-
-
-def make_optimizer(name: str, params, sharded: bool = False, counter: CommCounter | None = None):
-    cls, kwargs = (torch.optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}) if name == "adamw" else (torch.optim.SGD, {"lr": 0.3, "momentum": 0.9})
-    return ShardedOptimizer(params, cls, counter=counter, **kwargs) if sharded else cls(params, **kwargs)
-
-
 def _data_parallel_worker(kinds: list[str]) -> dict:
     rank = dist.get_rank()
     out: dict = {}
@@ -111,7 +85,7 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 wrapped = DataParallel(model, bucket_size_mb=mb, counter=counter)
                 sync = wrapped.finish_gradient_synchronization
                 out[(kind, variant, "buckets")] = len(wrapped.buckets)
-            opt = make_optimizer("adamw", model.parameters(), sharded=variant == "zero1", counter=counter)
+            opt = make_optimizer(model.parameters(), "adamw", sharded=ShardedOptimizer if variant == "zero1" else None, counter=counter)
             for step in range(STEPS):
                 loss_of(wrapped, *local_batch(kind, step)).backward()
                 sync()
@@ -144,7 +118,7 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
                     torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-11, msg=f"{kind}/{variant} parameters")
         # ZeRO-1: the ranks' shards of AdamW state add up to the unsharded optimizer's state.
         full = make_model(kind)
-        opt = make_optimizer("adamw", full.parameters())
+        opt = make_optimizer(full.parameters(), "adamw")
         loss_of(full, *batch(kind, 0)).backward()
         opt.step()
         shards = [r[(kind, "zero1", "state_bytes")] for r in results]
@@ -188,7 +162,7 @@ def _zero_groups_worker() -> dict:
     rank = dist.get_rank()
     model = make_model("mlp")
     dp = DataParallel(model, bucket_size_mb=1.0)
-    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
+    groups = param_groups(model)
     opt = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for step in range(STEPS):
@@ -217,18 +191,10 @@ def _zero_groups_worker() -> dict:
 @pytest.mark.timeout(60)
 def test_sharded_optimizer_keeps_param_groups_lr_schedules_and_checkpoints():
     results = launch(_zero_groups_worker, world_size=2, timeout=40)
-    model = make_model("mlp")
-    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
-    opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
-    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    for step in range(STEPS):
-        loss_of(model, *batch("mlp", step)).backward()
-        opt.step()
-        opt.zero_grad()
-        schedule.step()
+    reference = reference_groups_run()
     for r in results:
-        for got, want in zip(r["params"], model.parameters()):
-            torch.testing.assert_close(got, want.detach(), rtol=1e-10, atol=1e-12)
+        for got, want in zip(r["params"], reference, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
         assert r["restored"]
         assert "not a ShardedOptimizer checkpoint" in r["errors"][0] and "each rank holds a different shard" in r["errors"][1]
 
