@@ -69,12 +69,10 @@ def _problems(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from course_lib.tools.argcheck import report
     from course_lib.training.presets import PRESETS
 
-    problems = _problems(args)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if problems:
+    if report(_problems(args)):
         return 2
     if args.preset not in PRESETS:
         print(f"error: unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
