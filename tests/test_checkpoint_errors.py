@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -49,6 +50,80 @@ def test_a_damaged_file_is_named(good: Path, make, problem: str) -> None:  # noq
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no checkpoint at .*nowhere.pt"):
         load_model(tmp_path / "nowhere.pt")
+
+
+def _trained(seed: int) -> tuple[TransformerLM, torch.optim.Optimizer, torch.Generator]:
+    torch.manual_seed(seed)
+    model = TransformerLM.from_config(TINY)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.zeros(1, 4, dtype=torch.long)).sum().backward()
+    optimizer.step()
+    return model, optimizer, torch.Generator().manual_seed(seed)
+
+
+def _same_state(a: tuple, b: tuple) -> bool:
+    (model_a, opt_a, gen_a), (model_b, opt_b, gen_b) = a, b
+    params = zip(model_a.parameters(), model_b.parameters(), strict=True)
+    return torch.equal(gen_a.get_state(), gen_b.get_state()) and all(
+        torch.equal(p, q) and torch.equal(opt_a.state[p]["exp_avg"], opt_b.state[q]["exp_avg"]) for p, q in params
+    )
+
+
+@pytest.mark.parametrize("target", ["path", "str", "open_file", "bytes_io"])
+def test_paths_and_binary_file_objects_round_trip(tmp_path: Path, target: str) -> None:
+    """Like torch.save/torch.load: a path (Path or str) or a file object opened in binary mode."""
+    saved, loaded = _trained(0), _trained(1)
+    assert not _same_state(saved, loaded)
+    file = tmp_path / "ckpt.pt"
+    if target in ("path", "str"):
+        where = file if target == "path" else str(file)
+        assert save_checkpoint(where, saved[0], saved[1], step=5, generators={"g": saved[2]}) == file
+        info = load_checkpoint(where, loaded[0], loaded[1], generators={"g": loaded[2]})
+    elif target == "open_file":
+        with open(file, "wb") as f:
+            assert save_checkpoint(f, saved[0], saved[1], step=5, generators={"g": saved[2]}) is f
+        with open(file, "rb") as f:
+            info = load_checkpoint(f, loaded[0], loaded[1], generators={"g": loaded[2]})
+    else:
+        buffer = io.BytesIO()
+        save_checkpoint(buffer, saved[0], saved[1], step=5, generators={"g": saved[2]})
+        buffer.seek(0)
+        info = load_checkpoint(buffer, loaded[0], loaded[1], generators={"g": loaded[2]})
+        buffer.seek(0)
+        assert load_model(buffer)[1].step == 5
+    assert info.step == 5 and info.model_config == TINY
+    assert _same_state(saved, loaded)
+
+
+def test_a_text_mode_file_is_refused_by_name(tmp_path: Path, good: Path) -> None:
+    model = TransformerLM.from_config(TINY)
+    with open(tmp_path / "out.pt", "w") as f, pytest.raises(ValueError, match=r"out.pt is open in text mode.*'wb'"):
+        save_checkpoint(f, model)
+    with open(good) as f, pytest.raises(ValueError, match=r"good.pt is open in text mode.*'rb'"):
+        load_checkpoint(f, model)
+    with pytest.raises(ValueError, match=r"StringIO object is open in text mode"):
+        load_model(io.StringIO("not a checkpoint"))
+
+
+def test_a_file_open_the_wrong_way_is_named(tmp_path: Path, good: Path) -> None:
+    model = TransformerLM.from_config(TINY)
+    with open(tmp_path / "out.pt", "wb") as f, pytest.raises(ValueError, match="out.pt is not open for reading"):
+        load_checkpoint(f, model)
+    with open(good, "rb") as f, pytest.raises(ValueError, match="good.pt is not open for writing"):
+        save_checkpoint(f, model)
+    with pytest.raises(ValueError, match="expected a path or a binary file object, got int"):
+        load_checkpoint(3, model)  # type: ignore[arg-type]
+
+
+def test_a_missing_path_and_an_empty_file_object_are_named(tmp_path: Path) -> None:
+    model = TransformerLM.from_config(TINY)
+    with pytest.raises(FileNotFoundError, match="no checkpoint at .*nowhere.pt"):
+        load_checkpoint(str(tmp_path / "nowhere.pt"), model)
+    with pytest.raises(ValueError, match="BytesIO object is empty"):
+        load_checkpoint(io.BytesIO(), model)
+    (tmp_path / "empty.pt").touch()
+    with open(tmp_path / "empty.pt", "rb") as f, pytest.raises(ValueError, match="empty.pt is empty"):
+        load_model(f)
 
 
 def test_metadata_that_contradicts_the_tensors_is_named(good: Path) -> None:

@@ -15,6 +15,7 @@ from course_lib.data import (
     naive_extract, near_duplicate_clusters, optimal_bands, optimal_bits_per_element, read_document, s_curve,
     word_ngrams,
 )  # fmt: skip
+from course_lib.data.crawl import near_duplicate_pairs
 from course_lib.data.minhash import shingle_hashes
 
 
@@ -144,6 +145,36 @@ def test_s_curve_and_optimal_bands_match_datasketch() -> None:
     b, r = 16, 8
     s = np.linspace(0, 1, 11)
     np.testing.assert_allclose(s_curve(s, b, r), 1 - (1 - s**r) ** b)
+
+
+def test_hash_family_behaves_like_independent_permutations_and_detection_follows_the_s_curve() -> None:
+    """Over many hash seeds, on planted pairs of known Jaccard J near the 0.8 threshold: each of the
+    128 permutations agrees with probability J independently of the others (mean and variance of
+    the estimate are binomial), so the LSH candidate rate at the principled (bands, rows) is the
+    S-curve's. A weak or correlated hash family fails one of the two (band hits need 13 rows in a
+    row to agree, which correlated rows inflate or deflate)."""
+    pairs = near_duplicate_pairs((0.7, 0.9), 60, seed=0)  # measured J in about 0.6-0.7 and 0.8-0.9
+    docs = [x for a, b, _ in pairs for x in (a, b)]
+    sims = np.array([sim for *_, sim in pairs])
+    bands, rows = optimal_bands(128, 0.8)
+    est, hit = [], []
+    for seed in range(1, 21):
+        sig = minhash_signatures(docs, 128, 5, seed=seed)
+        est.append(estimate_jaccard(sig[0::2], sig[1::2]))
+        cand = {tuple(p) for p in lsh_candidate_pairs(sig, bands, rows).tolist()}
+        hit.append([(2 * k, 2 * k + 1) in cand for k in range(len(pairs))])
+    est, hit = np.array(est), np.array(hit, dtype=float)  # (seeds, pairs)
+    n = est.size
+    # estimate: unbiased, with the binomial variance J(1-J)/128 (ratio's standard error ~ sqrt(2/n))
+    binomial_var = np.broadcast_to(sims * (1 - sims) / 128, est.shape)
+    assert abs((est - sims).mean()) < 4 * np.sqrt(binomial_var.sum()) / n
+    assert abs(((est - sims) ** 2).mean() / binomial_var.mean() - 1) < 5 * np.sqrt(2 / n)
+    # detection: the S-curve, pair by pair, within four standard errors of the mean over pairs x seeds
+    p = np.broadcast_to(s_curve(sims, bands, rows), hit.shape)
+    assert abs(hit.mean() - p.mean()) < 4 * np.sqrt((p * (1 - p)).sum()) / n
+    near = sims >= 0.8  # the steep part, where a wrong curve shows most
+    p_near = p[:, near]
+    assert abs(hit[:, near].mean() - p_near.mean()) < 4 * np.sqrt((p_near * (1 - p_near)).sum()) / p_near.size
 
 
 def test_near_duplicate_clusters_find_planted_pairs(crawl) -> None:

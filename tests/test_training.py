@@ -22,6 +22,7 @@ from course_lib.training import (
     save_checkpoint,
     save_tokens,
     train,
+    train_step,
 )
 
 
@@ -160,6 +161,23 @@ def test_malicious_pickle_is_refused(tmp_path):
     torch.save({"metadata": "{}", "tensors": {}, "x": Evil()}, path)
     with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
         load_checkpoint(path, _tiny_model())
+
+
+def test_train_step_is_one_plain_pytorch_step():
+    """train_step = cross-entropy, backward, torch's clip_grad_norm_, one AdamW update at the given lr."""
+    ours, ref = _tiny_model(), _tiny_model()
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randint(0, 32, (4, 16), generator=g), torch.randint(0, 32, (4, 16), generator=g)
+    config = TrainConfig(grad_clip=0.5)
+    loss, grad_norm = train_step(ours, AdamW(ours.parameters(), lr=1.0, weight_decay=0.0), x, y, 1e-2, config)
+    ref_opt = torch.optim.AdamW(ref.parameters(), lr=1e-2, betas=config.betas, eps=config.eps, weight_decay=0.0)
+    ref_loss = torch.nn.functional.cross_entropy(ref(x).reshape(-1, 32), y.reshape(-1))
+    ref_loss.backward()
+    ref_norm = torch.nn.utils.clip_grad_norm_(ref.parameters(), 0.5)
+    ref_opt.step()
+    assert loss == pytest.approx(ref_loss.item(), rel=1e-6) and grad_norm == pytest.approx(ref_norm.item(), rel=1e-5)
+    for a, b in zip(ours.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_resume_is_bit_exact(tmp_path):

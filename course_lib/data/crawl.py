@@ -361,60 +361,88 @@ def make_crawl(n_pages: int = 600, seed: int = 0, n_reference: int = 300) -> Cra
     if n_reference < 0:
         raise ValueError(f"n_reference must be >= 0, got {n_reference}")
     w = _Writer(seed)
-    rng = w.rng
     n_exact = round(n_pages * _EXACT_DUP_SHARE)
     n_near = round(n_pages * _NEAR_DUP_SHARE)
     n_base = n_pages - n_exact - n_near
     counts = {k: max(1, round(share * n_base)) for k, share in _MIX.items()}
     counts["good_en"] += n_base - sum(counts.values())
     plan = [k for k, c in counts.items() for _ in range(c)]
-    rng.shuffle(plan)
-    others = [lang for lang in LANGUAGES if lang != "en"]
-
-    labels_list: list[PageLabels] = []
-    titles: list[str] = []
+    w.rng.shuffle(plan)
+    pages = []
     n_good_other = 0
     for doc_id, kind in enumerate(plan):
-        pii: list[tuple[str, str]] = []
-        hard: list[tuple[str, str]] = []
-        mixed: tuple[str, ...] = ()
-        lang: str | None = "en"
-        source = "course-templates"
-        quality = "low"
-        harmful = False
-        if kind == "good_en":
-            content, source, quality, title = w.story(), "course-stories", "good", "A story"
-            if rng.random() < _PII_SHARE:
-                text, pii, hard = w.pii()
-                content = f"{content}\n\n{text}"
-                source = "course-stories+faker-pii"
-        elif kind == "good_other":
-            lang = others[n_good_other % len(others)]
-            n_good_other += 1
-            content = w.lorem(lang, rng.randint(3, 5))
-            source, quality, title = f"faker-lorem-{LANGUAGES[lang]}", "good", "Article"
-            if n_good_other % 5 == 0:  # a mixed-language page: a paragraph of English inside
-                english = w.story().split("\n\n")[0]
-                content = f"{content}\n\n{english}"
-                mixed = (lang, "en")
-                source += "+course-stories"
-        elif kind == "harmful":
-            content, harmful, title = w.abusive(), True, "Forum thread"
-        elif kind == "innocent":
-            content, quality, title = w.innocent(), "good", "A story"
-        else:
-            content = getattr(w, kind)()
-            title = {"spam": "Best deals", "wordlist": "Keywords", "code": "Source listing", "numbers": "Data table",
-                     "gibberish": "Page"}[kind]  # fmt: skip
-            lang = None if kind in ("code", "numbers", "gibberish") else "en"
-        kind = "good" if kind.startswith("good") else kind
-        url = f"http://{kind}-{doc_id % 17}.example.org/page/{doc_id}"
-        bp = _boilerplate(rng)
-        labels_list.append(PageLabels(doc_id, url, kind, quality, lang, source, content, _boilerplate_lines(bp),
-                                      harmful, mixed, tuple(pii), tuple(hard)))  # fmt: skip
-        titles.append(title)
-    pages = [Page(lab.url, _render(titles[i], lab.content, _bp_from_lines(lab)), lab) for i, lab in enumerate(labels_list)]
+        n_good_other += kind == "good_other"
+        pages.append(_original_page(w, doc_id, kind, n_good_other))
+    _insert_copies(w.rng, pages, _copies(w.rng, pages, n_exact, n_near))
+    return Crawl(pages, reference_texts(n_reference, seed), seed)
 
+
+_LOW_QUALITY_TITLES = {
+    "spam": "Best deals",
+    "wordlist": "Keywords",
+    "code": "Source listing",
+    "numbers": "Data table",
+    "gibberish": "Page",
+}
+
+
+def _original_page(w: _Writer, doc_id: int, kind: str, n_good_other: int) -> Page:
+    """Page ``doc_id`` of a kind of :data:`_MIX`; ``n_good_other`` counts the good non-English pages so
+    far (it picks their language and makes every fifth one mixed-language)."""
+    rng = w.rng
+    pii: list[tuple[str, str]] = []
+    hard: list[tuple[str, str]] = []
+    mixed: tuple[str, ...] = ()
+    lang: str | None = "en"
+    source = "course-templates"
+    quality = "low"
+    harmful = False
+    if kind == "good_en":
+        content, source, quality, title = w.story(), "course-stories", "good", "A story"
+        if rng.random() < _PII_SHARE:
+            text, pii, hard = w.pii()
+            content = f"{content}\n\n{text}"
+            source = "course-stories+faker-pii"
+    elif kind == "good_other":
+        others = [lang for lang in LANGUAGES if lang != "en"]
+        lang = others[(n_good_other - 1) % len(others)]
+        content = w.lorem(lang, rng.randint(3, 5))
+        source, quality, title = f"faker-lorem-{LANGUAGES[lang]}", "good", "Article"
+        if n_good_other % 5 == 0:  # a mixed-language page: a paragraph of English inside
+            english = w.story().split("\n\n")[0]
+            content = f"{content}\n\n{english}"
+            mixed = (lang, "en")
+            source += "+course-stories"
+    elif kind == "harmful":
+        content, harmful, title = w.abusive(), True, "Forum thread"
+    elif kind == "innocent":
+        content, quality, title = w.innocent(), "good", "A story"
+    else:
+        content = getattr(w, kind)()
+        title = _LOW_QUALITY_TITLES[kind]
+        lang = None if kind in ("code", "numbers", "gibberish") else "en"
+    kind = "good" if kind.startswith("good") else kind
+    url = f"http://{kind}-{doc_id % 17}.example.org/page/{doc_id}"
+    labels = PageLabels(
+        doc_id=doc_id,
+        url=url,
+        kind=kind,
+        quality=quality,
+        lang=lang,
+        source=source,
+        content=content,
+        boilerplate=_boilerplate_lines(_boilerplate(rng)),
+        harmful=harmful,
+        mixed_langs=mixed,
+        pii=tuple(pii),
+        pii_hard=tuple(hard),
+    )
+    return Page(url, _render(title, content, _bp_from_lines(labels)), labels)
+
+
+def _copies(rng: random.Random, pages: list[Page], n_exact: int, n_near: int) -> list[Page]:
+    """``n_exact`` exact copies of random pages and ``n_near`` near-duplicates of good English pages
+    without PII (at the Jaccard targets of :data:`NEAR_DUP_TARGETS`, cycled), numbered after ``pages``."""
     good_en = [p for p in pages if p.labels.kind == "good" and p.labels.lang == "en" and not p.labels.pii]
     vocabulary = sorted({word for p in good_en[:50] for word in p.labels.content.split()})
     new: list[Page] = []
@@ -431,12 +459,15 @@ def make_crawl(n_pages: int = 600, seed: int = 0, n_reference: int = 300) -> Cra
         url = f"http://scraper-{k % 5}.example.com/post/{doc_id}"
         lab = replace(orig.labels, doc_id=doc_id, url=url, content=content, near_dup_of=orig.labels.doc_id, jaccard=sim)
         new.append(Page(url, _render("A story", content, _bp_from_lines(lab)), lab))
-    # interleave the copies into the crawl, after their originals
-    for page in new:
+    return new
+
+
+def _insert_copies(rng: random.Random, pages: list[Page], copies: list[Page]) -> None:
+    """Insert each copy into ``pages`` at a random position after its original."""
+    for page in copies:
         origin = page.labels.exact_dup_of if page.labels.exact_dup_of is not None else page.labels.near_dup_of
         pos = rng.randint(next(i for i, p in enumerate(pages) if p.labels.doc_id == origin) + 1, len(pages))
         pages.insert(pos, page)
-    return Crawl(pages, reference_texts(n_reference, seed), seed)
 
 
 def _bp_from_lines(labels: PageLabels) -> dict[str, list[str]]:

@@ -54,6 +54,19 @@ def _check_ids(model: nn.Module, ids: torch.Tensor) -> None:
         raise ValueError(f"token ids must lie in [0, {vocab}), got min {int(ids.min())}, max {int(ids.max())}")
 
 
+def _next_token(
+    logits: torch.Tensor, sampling: SamplingParams, seq: torch.Tensor, generator: torch.Generator | None
+) -> torch.Tensor:
+    """The next token of every row, (batch,) int64, from the last position's ``logits`` (batch, vocab):
+    the argmax when greedy, else a sample; ``seq`` (batch, seq) is the text so far (repetition penalty)."""
+    if sampling.greedy and sampling.repetition_penalty == 1:
+        return logits.argmax(dim=-1)
+    if sampling.greedy:
+        return process_logits(logits, sampling, seq).argmax(dim=-1)
+    probs = process_logits(logits, sampling, seq).softmax(dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
 @torch.inference_mode()
 def stream_generate(
     model: nn.Module,
@@ -103,13 +116,7 @@ def stream_generate(
         generated: list[list[int]] = [[] for _ in range(b)]
         can_stop = eos_id is not None or bool(stop)
         for step in range(max_new_tokens):
-            if sampling.greedy and sampling.repetition_penalty == 1:
-                nxt = logits.argmax(dim=-1)
-            elif sampling.greedy:
-                nxt = process_logits(logits, sampling, seq).argmax(dim=-1)
-            else:
-                probs = process_logits(logits, sampling, seq).softmax(dim=-1)
-                nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+            nxt = _next_token(logits, sampling, seq, generator)
             active = ~finished
             if can_stop:
                 nxt = torch.where(finished, torch.full_like(nxt, pad_id), nxt)

@@ -13,6 +13,7 @@ stops at the next one (``finish_reason`` "stop"), at a ``stop`` string, or after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -75,10 +76,8 @@ class AsyncEngine:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def submit(self, request_id: Hashable, queue: asyncio.Queue, **kwargs: Any) -> None:
         """Queue ``engine.add_request(request_id=request_id, **kwargs)``; outputs arrive on ``queue``."""
@@ -162,6 +161,59 @@ class _Choice:
         return piece
 
 
+class _BadRequest(ValueError):
+    """A request this server cannot run; ``param`` names the field at fault."""
+
+    def __init__(self, message: str, param: str):
+        super().__init__(message)
+        self.param = param
+
+
+def _encode_request(
+    body: CompletionRequest, tokenizer: Tokenizer, eot_id: int, context: int
+) -> tuple[list[list[int]], list[str]]:
+    """The prompts' token ids (each after ``<|endoftext|>``) and the stop strings of ``body``; a
+    :class:`_BadRequest` for no prompt, a prompt plus ``max_tokens`` longer than ``context``, or an
+    empty stop string."""
+    prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
+    if not prompts:
+        raise _BadRequest("prompt must not be an empty list", "prompt")
+    encoded = [[eot_id] + tokenizer.encode(p) for p in prompts]
+    for ids in encoded:
+        if len(ids) >= context:
+            raise _BadRequest(f"this model's context is {context} tokens; the prompt has {len(ids)}", "prompt")
+        if len(ids) + body.max_tokens > context:
+            raise _BadRequest(
+                f"this model's context is {context} tokens; the prompt has {len(ids)} "
+                f"and max_tokens is {body.max_tokens}",
+                "max_tokens",
+            )
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    if any(not s for s in stops):
+        raise _BadRequest("stop strings must not be empty", "stop")
+    return encoded, stops
+
+
+def _completion(completion_id: str, created: int, model_name: str, choices: list[_Choice], n_prompt: int) -> dict:
+    """The body of a non-streamed response: every choice's text and finish reason, and the token usage."""
+    n_completion = sum(len(c.ids) for c in choices)
+    return {
+        "id": completion_id,
+        "object": "text_completion",
+        "created": created,
+        "model": model_name,
+        "choices": [
+            {"index": i, "text": c.text, "logprobs": None, "finish_reason": c.finish_reason}
+            for i, c in enumerate(choices)
+        ],
+        "usage": {
+            "prompt_tokens": n_prompt,
+            "completion_tokens": n_completion,
+            "total_tokens": n_prompt + n_completion,
+        },
+    }
+
+
 def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_blocks: int = 512,
                block_size: int = 16, max_batch_size: int = 16) -> FastAPI:  # fmt: skip
     """The FastAPI app serving ``model`` under the id ``model_name`` (run it with ``uvicorn``)."""
@@ -201,23 +253,14 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
     async def completions(body: CompletionRequest, request: Request) -> JSONResponse | StreamingResponse:
         if body.model != model_name:
             return _error(404, f"model {body.model!r} not found; this server serves {model_name!r}", "model")
-        prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
-        if not prompts:
-            return _error(400, "prompt must not be an empty list", "prompt")
-        encoded = [[eot_id] + tokenizer.encode(p) for p in prompts]
-        for ids in encoded:
-            if len(ids) >= context:
-                return _error(400, f"this model's context is {context} tokens; the prompt has {len(ids)}", "prompt")
-            if len(ids) + body.max_tokens > context:
-                return _error(400, f"this model's context is {context} tokens; the prompt has {len(ids)} "
-                                   f"and max_tokens is {body.max_tokens}", "max_tokens")  # fmt: skip
-        stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
-        if any(not s for s in stops):
-            return _error(400, "stop strings must not be empty", "stop")
+        try:
+            encoded, stops = _encode_request(body, tokenizer, eot_id, context)
+        except _BadRequest as exc:
+            return _error(400, str(exc), exc.param)
         sampling = SamplingParams(temperature=body.temperature, top_p=body.top_p)
         completion_id, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
         queue: asyncio.Queue = asyncio.Queue()
-        request_ids = [f"{completion_id}-{i}" for i in range(len(prompts))]
+        request_ids = [f"{completion_id}-{i}" for i in range(len(encoded))]
         choices = {rid: _Choice(tokenizer, stops) for rid in request_ids}
         for i, (rid, ids) in enumerate(zip(request_ids, encoded)):
             seed = None if body.seed is None else body.seed + i
@@ -249,6 +292,7 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
                     "choices": [{"index": index, "text": text, "logprobs": None, "finish_reason": finish_reason}]}  # fmt: skip
 
         if body.stream:
+
             async def events() -> AsyncIterator[str]:
                 try:
                     while not done():
@@ -282,12 +326,7 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
         finally:
             cleanup()
         n_prompt = sum(len(ids) for ids in encoded)
-        n_completion = sum(len(c.ids) for c in choices.values())
-        return JSONResponse({
-            "id": completion_id, "object": "text_completion", "created": created, "model": model_name,
-            "choices": [{"index": i, "text": choices[rid].text, "logprobs": None, "finish_reason": choices[rid].finish_reason}
-                        for i, rid in enumerate(request_ids)],
-            "usage": {"prompt_tokens": n_prompt, "completion_tokens": n_completion, "total_tokens": n_prompt + n_completion},
-        })  # fmt: skip
+        completed = [choices[rid] for rid in request_ids]
+        return JSONResponse(_completion(completion_id, created, model_name, completed, n_prompt))
 
     return app

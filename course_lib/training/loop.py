@@ -27,7 +27,7 @@ from course_lib.training.data import get_batch
 from course_lib.training.optim import AdamW, clip_grad_norm_, param_groups
 from course_lib.training.schedule import cosine_schedule
 
-__all__ = ["TrainConfig", "LogEntry", "TrainResult", "train", "evaluate", "lm_loss"]
+__all__ = ["TrainConfig", "LogEntry", "TrainResult", "train", "train_step", "evaluate", "lm_loss"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,9 @@ class TrainConfig:
         if self.max_steps < 0 or self.batch_size < 1:
             raise ValueError(f"need max_steps >= 0 and batch_size >= 1, got {self.max_steps}, {self.batch_size}")
         if not 0 <= self.warmup_steps <= (self.lr_decay_steps or self.max_steps):
-            raise ValueError(f"need 0 <= warmup_steps <= lr_decay_steps (or max_steps), got warmup_steps={self.warmup_steps}")
+            raise ValueError(
+                f"need 0 <= warmup_steps <= lr_decay_steps (or max_steps), got warmup_steps={self.warmup_steps}"
+            )
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
@@ -117,8 +119,13 @@ def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContex
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, tokens: npt.NDArray[np.integer], batch_size: int, context_length: int,
-    num_batches: int = 8, seed: int = 0, precision: str = "fp32",
+    model: nn.Module,
+    tokens: npt.NDArray[np.integer],
+    batch_size: int,
+    context_length: int,
+    num_batches: int = 8,
+    seed: int = 0,
+    precision: str = "fp32",
 ) -> float:
     """Mean loss over ``num_batches`` random batches drawn with a fresh generator seeded by ``seed``
     (the same batches at every call, so successive evaluations are comparable)."""
@@ -135,6 +142,58 @@ def evaluate(
     return float(np.mean(losses))
 
 
+def train_step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, lr: float, config: TrainConfig
+) -> tuple[float, float]:
+    """One optimizer step on the batch ``x``, ``y`` (batch, seq) at learning rate ``lr``: forward (in
+    ``config.precision``, plus the router's auxiliary loss for a mixture of experts), backward, clipping
+    to ``config.grad_clip``, update. Returns the training loss before the update and the gradient norm
+    before clipping (0 when ``grad_clip`` is 0)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    is_moe = bool(getattr(getattr(model, "config", None), "is_moe", False))
+    with _autocast(x.device, config.precision):
+        loss = lm_loss(model, x, y)
+        total = loss + config.aux_loss_coef * model.aux_loss() if is_moe else loss
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    grad_norm = clip_grad_norm_(model.parameters(), config.grad_clip) if config.grad_clip else torch.zeros(())
+    optimizer.step()
+    return loss.item(), float(grad_norm)
+
+
+def _evaluate_and_checkpoint(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    gen: torch.Generator,
+    val_tokens: npt.NDArray[np.integer] | None,
+    context: int,
+    config: TrainConfig,
+    step: int,
+) -> float | None:
+    """After optimizer step ``step``: the validation loss on evaluation steps (every ``eval_interval``
+    and the last; else ``None``), and a checkpoint every ``checkpoint_interval`` steps (the last one is
+    written by :func:`_save` when the loop ends)."""
+    last = step == config.max_steps
+    val_loss = None
+    if val_tokens is not None and (last or (config.eval_interval and step % config.eval_interval == 0)):
+        val_loss = evaluate(
+            model, val_tokens, config.batch_size, context, config.eval_batches, config.seed + 1, config.precision
+        )
+    if config.checkpoint_interval and step % config.checkpoint_interval == 0 and not last:
+        _save(model, optimizer, gen, config, step)
+    return val_loss
+
+
+def _save(
+    model: nn.Module, optimizer: torch.optim.Optimizer, gen: torch.Generator, config: TrainConfig, step: int
+) -> None:
+    """Write ``config.checkpoint_path`` (if set): weights, optimizer, the batch sampler's state, the config."""
+    if config.checkpoint_path:
+        extra = {"train_config": asdict(config)}
+        save_checkpoint(config.checkpoint_path, model, optimizer, step=step, generators={"batches": gen}, extra=extra)
+
+
 def train(
     model: nn.Module,
     train_tokens: npt.NDArray[np.integer],
@@ -146,9 +205,9 @@ def train(
 ) -> TrainResult:
     """Train ``model`` (a :class:`~course_lib.model.TransformerLM`, on its current device) in place.
 
-    Runs optimizer steps until ``config.max_steps`` in total (counting those of the checkpoint in
-    ``resume_from``), evaluates every ``eval_interval`` steps and at the end on ``val_tokens``, and
-    writes ``checkpoint_path`` every ``checkpoint_interval`` steps and at the end.
+    Runs optimizer steps (:func:`train_step`) until ``config.max_steps`` in total (counting those of the
+    checkpoint in ``resume_from``), evaluates every ``eval_interval`` steps and at the end on
+    ``val_tokens``, and writes ``checkpoint_path`` every ``checkpoint_interval`` steps and at the end.
     """
     device = next(model.parameters()).device
     context = config.context_length or model.config.context_length
@@ -159,13 +218,6 @@ def train(
     if resume_from is not None:
         step = load_checkpoint(resume_from, model, optimizer, generators={"batches": gen}).step
     result = TrainResult(step=step)
-    is_moe = bool(getattr(getattr(model, "config", None), "is_moe", False))
-
-    def checkpoint() -> None:
-        if config.checkpoint_path:
-            save_checkpoint(config.checkpoint_path, model, optimizer, step=step, generators={"batches": gen},
-                            extra={"train_config": asdict(config)})  # fmt: skip
-
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -175,34 +227,19 @@ def train(
     model.train()
     while step < config.max_steps:
         lr = cosine_schedule(step, config.max_lr, config.min_lr, config.warmup_steps, decay_steps)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
         x, y = get_batch(train_tokens, config.batch_size, context, device, gen)
-        with _autocast(device, config.precision):
-            loss = lm_loss(model, x, y)
-            total = loss + config.aux_loss_coef * model.aux_loss() if is_moe else loss
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        grad_norm = clip_grad_norm_(model.parameters(), config.grad_clip) if config.grad_clip else torch.zeros(())
-        optimizer.step()
+        train_loss, grad_norm = train_step(model, optimizer, x, y, lr, config)
         step += 1
-        train_loss = loss.item()
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"training diverged: loss is {train_loss} at step {step} (lower max_lr?)")
-        val_loss = None
-        last = step == config.max_steps
-        if val_tokens is not None and (last or (config.eval_interval and step % config.eval_interval == 0)):
-            val_loss = evaluate(model, val_tokens, config.batch_size, context, config.eval_batches, config.seed + 1,
-                                config.precision)  # fmt: skip
-        result.loss_log.append(LogEntry(step, train_loss, lr, float(grad_norm), step * config.batch_size * context,
-                                        time.perf_counter() - start, val_loss))  # fmt: skip
+        val_loss = _evaluate_and_checkpoint(model, optimizer, gen, val_tokens, context, config, step)
+        tokens = step * config.batch_size * context
+        result.loss_log.append(LogEntry(step, train_loss, lr, grad_norm, tokens, time.perf_counter() - start, val_loss))
         result.step = step
-        if config.checkpoint_interval and step % config.checkpoint_interval == 0 and not last:
-            checkpoint()
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{train_loss:.3f}", **({"val": f"{val_loss:.3f}"} if val_loss is not None else {}))
     if bar is not None:
         bar.close()
-    checkpoint()
+    _save(model, optimizer, gen, config, step)
     return result

@@ -49,7 +49,7 @@ def test_adamw_matches_torch(optim):
 
 @pytest.mark.grade(part="optimizer", points=2)
 def test_cosine_schedule(optim):
-    for t in range(0, 40):
+    for t in range(40):
         assert optim.cosine_schedule(t, 1.0, 0.1, 7, 30) == pytest.approx(ref.cosine_schedule(t, 1.0, 0.1, 7, 30))
 
 
@@ -88,7 +88,7 @@ def test_get_batch(data, tmp_path):
 
 
 @pytest.mark.grade(part="data_checkpoints", points=3)
-def test_checkpoint_resumes_exactly(serialization, optim):
+def test_checkpoint_resumes_exactly(serialization, optim, tmp_path):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
     opt = optim.AdamW(model.parameters(), lr=1e-2)
@@ -110,8 +110,14 @@ def test_checkpoint_resumes_exactly(serialization, optim):
     fresh = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
     fresh_opt = optim.AdamW(fresh.parameters(), lr=1e-2)
     assert serialization.load_checkpoint(buffer, fresh, fresh_opt) == 3
+    serialization.save_checkpoint(model, opt, 3, tmp_path / "ckpt.pt")  # a path works like a file object
+    from_path = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    from_path_opt = optim.AdamW(from_path.parameters(), lr=1e-2)
+    assert serialization.load_checkpoint(str(tmp_path / "ckpt.pt"), from_path, from_path_opt) == 3
     for _ in range(2):
         step(model, opt)
         step(fresh, fresh_opt)
-    for a, b in zip(model.parameters(), fresh.parameters(), strict=True):
+        step(from_path, from_path_opt)
+    for a, b, c in zip(model.parameters(), fresh.parameters(), from_path.parameters(), strict=True):
         assert torch.equal(a, b), "training after loading must continue exactly (optimizer state included)"
+        assert torch.equal(a, c), "a checkpoint saved to a path must resume exactly too"
