@@ -69,10 +69,16 @@ def local_batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x.chunk(world)[rank], y.chunk(world)[rank]
 
 
-def make_optimizer(params: Any, name: str = "adamw", sharded: Any = None, **sharded_kwargs: Any) -> torch.optim.Optimizer:
+def make_optimizer(
+    params: Any, name: str = "adamw", sharded: Any = None, **sharded_kwargs: Any
+) -> torch.optim.Optimizer:
     """AdamW (lr 0.05, weight decay 0.1) or ``"sgd"`` (lr 0.3, momentum 0.9); ``sharded``: a
     ``ShardedOptimizer`` class (the library's or a student's) wrapping it, given ``sharded_kwargs``."""
-    cls, kwargs = (torch.optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}) if name == "adamw" else (torch.optim.SGD, {"lr": 0.3, "momentum": 0.9})
+    cls, kwargs = (
+        (torch.optim.AdamW, {"lr": 0.05, "weight_decay": 0.1})
+        if name == "adamw"
+        else (torch.optim.SGD, {"lr": 0.3, "momentum": 0.9})
+    )
     return sharded(params, cls, **sharded_kwargs, **kwargs) if sharded is not None else cls(params, **kwargs)
 
 
@@ -92,7 +98,10 @@ def reference_run(kind: str, optimizer: str = "adamw") -> tuple[list[torch.Tenso
 
 def param_groups(model: nn.Module) -> list[dict]:
     """The MLP's two parameter groups: the first layer at lr 0.01, the rest at the optimizer's lr."""
-    return [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
+    return [
+        {"params": list(model[0].parameters()), "lr": 0.01},
+        {"params": [p for m in model[1:] for p in m.parameters()]},
+    ]
 
 
 def reference_groups_run() -> list[torch.Tensor]:
@@ -121,7 +130,9 @@ def expected_bucket_count(kind: str, bucket_size_mb: float) -> int:
     return count
 
 
-def train_worker(module_name: str | None, class_name: str, kind: str, wrapper_args: tuple = (), sharded: str | None = None) -> dict:
+def train_worker(
+    module_name: str | None, class_name: str, kind: str, wrapper_args: tuple = (), sharded: str | None = None
+) -> dict:
     """On each rank: wrap the model (the student's class, or torch's DDP when ``module_name`` is None),
     train STEPS steps on this rank's half of each batch, and report what the tests compare.
 
@@ -140,7 +151,7 @@ def train_worker(module_name: str | None, class_name: str, kind: str, wrapper_ar
         cls = getattr(importlib.import_module(module_name), class_name)
         wrapped = cls(model, *wrapper_args)
         finish = wrapped.finish_gradient_synchronization
-    optimizer_cls = getattr(importlib.import_module(sharded), "ShardedOptimizer") if sharded else None
+    optimizer_cls = importlib.import_module(sharded).ShardedOptimizer if sharded else None
     opt = make_optimizer(model.parameters(), sharded=optimizer_cls)
     calls: list[tuple[bool, bool]] = []
     in_backward = [False]
@@ -172,7 +183,12 @@ def train_worker(module_name: str | None, class_name: str, kind: str, wrapper_ar
         out["buckets"] = len(wrapped.buckets)
     if sharded:
         inner = opt.optimizer
-        out["state_bytes"] = sum(v.numel() * v.element_size() for s in inner.state.values() for v in s.values() if isinstance(v, torch.Tensor))
+        out["state_bytes"] = sum(
+            v.numel() * v.element_size()
+            for s in inner.state.values()
+            for v in s.values()
+            if isinstance(v, torch.Tensor)
+        )
         ids = {id(p): i for i, p in enumerate(model.parameters())}
         out["owned"] = sorted(ids[id(p)] for g in inner.param_groups for p in g["params"])
     return out
@@ -184,7 +200,9 @@ def run(worker: Any, *args: Any) -> list[dict]:
     try:
         return launch(worker, world_size=WORLD, args=args, timeout=LAUNCH_TIMEOUT)
     except LaunchTimeout as exc:  # reported by the grader as "timed out", like pytest-timeout's own
-        pytest.fail(f"Timeout: {exc} (a deadlock? e.g. ranks waiting for all-reduces the others never start)", pytrace=False)
+        pytest.fail(
+            f"Timeout: {exc} (a deadlock? e.g. ranks waiting for all-reduces the others never start)", pytrace=False
+        )
 
 
 def assert_same(got: list[torch.Tensor], want: list[torch.Tensor], what: str) -> None:

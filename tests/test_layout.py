@@ -55,7 +55,9 @@ def _graph() -> dict[str, set[str]]:
 def test_the_package_root_lists_every_lecture_module():
     doc = course_lib.__doc__ or ""
     for lecture in LECTURES:
-        assert f"``{lecture.module}``" in doc, f"course_lib's docstring does not list lecture {lecture.label}'s {lecture.module}"
+        assert f"``{lecture.module}``" in doc, (
+            f"course_lib's docstring does not list lecture {lecture.label}'s {lecture.module}"
+        )
         assert (ROOT / lecture.module).is_dir() or (ROOT / f"{lecture.module}.py").is_file()
     assert "course_lib.tools" in doc
 
@@ -69,7 +71,7 @@ def test_module_level_imports_form_no_cycle():
         state[module] = 1
         for target in sorted(graph[module]):
             if state.get(target) == 1:
-                return [*path[path.index(target):], target] if target in path else [module, target]
+                return [*path[path.index(target) :], target] if target in path else [module, target]
             if target not in state and (found := cycle_from(target, [*path, target])):
                 return found
         state[module] = 2

@@ -11,7 +11,6 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from tests.parallel_helpers import STEPS, batch, local_batch, loss_of, make_model, make_optimizer, param_groups, reference_groups_run, reference_run
 from course_lib.parallel import (
     CommCounter,
     DataParallel,
@@ -27,7 +26,17 @@ from course_lib.parallel import (
     ring_all_reduce,
     time_all_reduce,
 )
-
+from tests.parallel_helpers import (
+    STEPS,
+    batch,
+    local_batch,
+    loss_of,
+    make_model,
+    make_optimizer,
+    param_groups,
+    reference_groups_run,
+    reference_run,
+)
 
 
 # ---------------------------------------------------------------- collectives and the ring
@@ -276,7 +285,7 @@ def test_tensor_and_expert_parallel_equal_the_dense_layers():
     assert results[0]["tp_calls"] == {"all_reduce forward": 1, "all_reduce backward": 1}
     assert results[0]["tp_payload"] == {"all_reduce forward": activation_bytes, "all_reduce backward": activation_bytes}
     # Expert parallel MoE against the single-process MoE over every rank's tokens.
-    num, d = 4, 6
+    d = 6
     for skew in (False, True):
         moe = _moe(d, skew)
         total_router_grad = torch.zeros_like(moe.router.weight)

@@ -10,7 +10,6 @@ from course_lib.parallel import CommCounter, FullyShardedDataParallel, bytes_sen
 from tests.parallel_helpers import STEPS, batch, loss_of, make_model
 
 
-
 def _fsdp_worker() -> dict:
     rank, world = dist.get_rank(), dist.get_world_size()
     model = make_model("mlp")

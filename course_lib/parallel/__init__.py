@@ -32,7 +32,14 @@ from course_lib.parallel.collectives import (
 from course_lib.parallel.ddp import DataParallel, all_reduce_gradients, broadcast_module
 from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe
 from course_lib.parallel.fsdp import FullyShardedDataParallel
-from course_lib.parallel.pipeline import Schedule, bubble_formula, draw_schedule, gpipe_order, one_f_one_b_order, simulate
+from course_lib.parallel.pipeline import (
+    Schedule,
+    bubble_formula,
+    draw_schedule,
+    gpipe_order,
+    one_f_one_b_order,
+    simulate,
+)
 from course_lib.parallel.planner import ParallelConfig, Plan, plan, zero_memory_per_rank
 from course_lib.parallel.ring import ring_all_reduce
 from course_lib.parallel.tensor_parallel import ColumnParallelLinear, RowParallelLinear, TensorParallelMLP
@@ -42,15 +49,38 @@ from course_lib.parallel.zero import ShardedOptimizer, optimizer_state_bytes
 from course_lib.parallel.launch import LaunchTimeout, RankError, free_port, launch, under_torchrun  # isort: skip
 
 __all__ = [
-    "launch", "LaunchTimeout", "RankError", "free_port", "under_torchrun",
-    "BUS_FACTORS", "CommCounter", "all_reduce_by_reduce_scatter_all_gather", "all_reduce_mean",
-    "bus_bandwidth", "bytes_sent_per_rank", "time_all_reduce",
-    "DataParallel", "all_reduce_gradients", "broadcast_module",
-    "ShardedOptimizer", "optimizer_state_bytes",
+    "launch",
+    "LaunchTimeout",
+    "RankError",
+    "free_port",
+    "under_torchrun",
+    "BUS_FACTORS",
+    "CommCounter",
+    "all_reduce_by_reduce_scatter_all_gather",
+    "all_reduce_mean",
+    "bus_bandwidth",
+    "bytes_sent_per_rank",
+    "time_all_reduce",
+    "DataParallel",
+    "all_reduce_gradients",
+    "broadcast_module",
+    "ShardedOptimizer",
+    "optimizer_state_bytes",
     "FullyShardedDataParallel",
-    "ColumnParallelLinear", "RowParallelLinear", "TensorParallelMLP",
-    "Schedule", "bubble_formula", "draw_schedule", "gpipe_order", "one_f_one_b_order", "simulate",
-    "all_to_all", "expert_parallel_moe",
-    "ParallelConfig", "Plan", "plan", "zero_memory_per_rank",
+    "ColumnParallelLinear",
+    "RowParallelLinear",
+    "TensorParallelMLP",
+    "Schedule",
+    "bubble_formula",
+    "draw_schedule",
+    "gpipe_order",
+    "one_f_one_b_order",
+    "simulate",
+    "all_to_all",
+    "expert_parallel_moe",
+    "ParallelConfig",
+    "Plan",
+    "plan",
+    "zero_memory_per_rank",
     "ring_all_reduce",
-]  # fmt: skip
+]

@@ -18,7 +18,9 @@ def main(argv: list[str]) -> int:
         print(f"usage: python -m course_lib.parallel {{{','.join(DEMOS)}}}", file=sys.stderr)
         return 0 if not argv else 2
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*found in sys.modules after import of package", category=RuntimeWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*found in sys.modules after import of package", category=RuntimeWarning
+        )
         runpy.run_module(f"course_lib.parallel.{argv[0]}", run_name="__main__", alter_sys=True)
     return 0
 

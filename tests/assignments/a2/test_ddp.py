@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.parallel_helpers import assert_same, expected_bucket_count, reference_run, run, train_worker
 
 MODULE = "a2_systems.ddp"

@@ -7,6 +7,8 @@ import importlib
 import pytest
 import torch
 import torch.distributed as dist
+
+from course_lib.parallel import DataParallel
 from tests.parallel_helpers import (
     STEPS,
     WORLD,
@@ -21,8 +23,6 @@ from tests.parallel_helpers import (
     run,
     train_worker,
 )
-
-from course_lib.parallel import DataParallel
 
 SHARDED = "a2_systems.sharded_optimizer"
 # Gradients are averaged by course_lib's DataParallel (same interface as your DDPBucketed), so a bug
