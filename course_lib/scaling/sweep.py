@@ -58,10 +58,10 @@ class SweepSpec:
     corpus_megabytes: float = 4.0
     min_steps: int = 40
     max_steps: int = 1700
-    max_lr: float = 3e-3
+    max_lr: float = 3e-2
     lr_widths: tuple[int, ...] = (24, 64)
     lr_budget: float = 1e11
-    lr_values: tuple[float, ...] = (1e-3, 3e-3, 1e-2, 3e-2)
+    lr_values: tuple[float, ...] = (3e-3, 1e-2, 3e-2, 1e-1)
     final_eval_batches: int = 32
     curve_points: int = 40
     seed: int = 0
