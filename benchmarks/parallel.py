@@ -1,4 +1,4 @@
-"""Benchmark: course_lib's bucketed DataParallel against torch's DistributedDataParallel, and the
+"""Benchmark: course_lib's bucketed DistributedDataParallel against torch's, and the
 all-reduce bus bandwidth against message size, on 2 gloo ranks of this machine, in one run.
 
     python benchmarks/parallel.py [--width 512] [--depth 8] [--repeats 30]
@@ -22,7 +22,7 @@ import torch.distributed as dist  # noqa: E402
 from torch import nn  # noqa: E402
 
 from course_lib.bench import compare  # noqa: E402
-from course_lib.parallel import DataParallel, bus_bandwidth, launch, time_all_reduce  # noqa: E402
+from course_lib.parallel import DistributedDataParallel, bus_bandwidth, launch, time_all_reduce  # noqa: E402
 
 TARGET = 1.1
 SIZES = [2**k for k in range(10, 25, 2)]  # 4 KB ... 64 MB of float32
@@ -35,7 +35,7 @@ def _model(width: int, depth: int) -> nn.Module:
 
 def _bench(width: int, depth: int, batch: int, repeats: int, bucket_mb: float) -> dict:
     rank = dist.get_rank()
-    ours = DataParallel(_model(width, depth), bucket_size_mb=bucket_mb)
+    ours = DistributedDataParallel(_model(width, depth), bucket_size_mb=bucket_mb)
     theirs = nn.parallel.DistributedDataParallel(_model(width, depth), bucket_cap_mb=bucket_mb)
     g = torch.Generator().manual_seed(rank)
     x, y = torch.randn(batch, width, generator=g), torch.randint(0, 10, (batch,), generator=g)
@@ -71,7 +71,7 @@ def main() -> int:
     r = launch(_bench, world_size=2, args=(args.width, args.depth, args.batch, args.repeats, args.bucket_mb), timeout=600)[0]
     print(f"2 gloo ranks, 1 thread each; MLP {args.depth}x{args.width} ({r['params'] / 1e6:.2f} M params, "
           f"{r['params'] * 4 / 1e6:.1f} MB of gradients), batch {args.batch} per rank, {args.bucket_mb:g} MB buckets ({r['buckets']})")
-    print(f"step (fwd+bwd+sync)  course_lib DataParallel {r['ours'] * 1e3:7.2f} ms ± {r['ours_iqr'] / 2 * 1e3:.2f}")
+    print(f"step (fwd+bwd+sync)  course_lib DistributedDataParallel {r['ours'] * 1e3:7.2f} ms ± {r['ours_iqr'] / 2 * 1e3:.2f}")
     print(f"                     torch DDP               {r['theirs'] * 1e3:7.2f} ms ± {r['theirs_iqr'] / 2 * 1e3:.2f}")
     verdict = "meets" if r["ratio"] <= TARGET else "MISSES"
     print(f"ratio ours/torch = {r['ratio']:.3f}  ({verdict} the target of <= {TARGET})")

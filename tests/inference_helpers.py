@@ -17,7 +17,7 @@ def tiny_model(variant: str = "gqa", *, vocab: int = 64, context: int = 64, seed
                           d_ff=64, num_kv_heads=kv)  # fmt: skip
     if variant == "mla":
         for layer in model.layers:
-            layer.attn = MultiHeadLatentAttention(32, 4, context, kv_rank=8, rope_dim=4)
+            layer.attn = MultiHeadLatentAttention(model.config, kv_rank=8, rope_dim=4)
     return model.eval()
 
 

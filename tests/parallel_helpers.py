@@ -119,15 +119,17 @@ def reference_groups_run() -> list[torch.Tensor]:
 
 
 # ---------------------------------------------------------------- assignment 2's workers and checks
-def expected_bucket_count(kind: str, bucket_size_mb: float) -> int:
-    """The handout's rule: reverse order, close a bucket before it would exceed the cap."""
-    count, size, cap = 0, 0.0, bucket_size_mb * 1e6
+def expected_buckets(kind: str, bucket_size_mb: float) -> list[int]:
+    """Parameters per bucket by the handout's rule (PyTorch DDP's, and course_lib's
+    ``assign_buckets``): reverse order, a bucket closed as soon as it holds at least the cap."""
+    counts, size, cap = [0], 0, bucket_size_mb * 1e6
     for p in reversed(list(make_model(kind).parameters())):
-        nbytes = p.numel() * p.element_size()
-        if count == 0 or size + nbytes > cap:
-            count, size = count + 1, 0.0
-        size += nbytes
-    return count
+        counts[-1] += 1
+        size += p.numel() * p.element_size()
+        if size >= cap:
+            counts.append(0)
+            size = 0
+    return [n for n in counts if n]
 
 
 def train_worker(
@@ -181,6 +183,7 @@ def train_worker(
     out["params"] = [p.detach().clone() for p in model.parameters()]
     if hasattr(wrapped, "buckets"):
         out["buckets"] = len(wrapped.buckets)
+        out["bucket_params"] = [len(getattr(bucket, "params", bucket)) for bucket in wrapped.buckets]  # course_lib's or a list
     if sharded:
         inner = opt.optimizer
         out["state_bytes"] = sum(

@@ -12,7 +12,7 @@ from course_lib.model import (
     MoEFeedForward,
     MultiHeadLatentAttention,
     RMSNorm,
-    RotaryEmbedding,
+    RotaryPositionalEmbedding,
     SwiGLU,
     TopKRouter,
     TransformerLM,
@@ -29,6 +29,14 @@ llama = pytest.importorskip("transformers.models.llama.modeling_llama")
 
 def _gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+def _config(d_model: int = 32, num_heads: int = 4, context_length: int = 16, **fields) -> ModelConfig:
+    """A config for one module: the sizes the test names, the rest unused."""
+    d_ff = fields.pop("d_ff", 8)
+    return ModelConfig(
+        vocab_size=2, context_length=context_length, d_model=d_model, num_layers=1, num_heads=num_heads, d_ff=d_ff, **fields
+    )
 
 
 def test_softmax_and_silu_match_torch():
@@ -69,14 +77,14 @@ def test_rope_matches_llama_rotary(theta):
     positions = torch.arange(seq)[None].expand(2, seq)
     cos, sin = hf_rope(q, positions)
     q_ref, k_ref = llama.apply_rotary_pos_emb(q, k, cos, sin)
-    ours = RotaryEmbedding(head_dim, 32, theta)
+    ours = RotaryPositionalEmbedding(theta, head_dim, 32)
     torch.testing.assert_close(ours(q), q_ref, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(ours(k, positions), k_ref, rtol=1e-5, atol=1e-5)
 
 
 def test_rope_is_relative():
     """q·k after RoPE depends only on the distance between the two positions."""
-    rope = RotaryEmbedding(8, 64)
+    rope = RotaryPositionalEmbedding(10000.0, 8, 64)
     q, k = torch.randn(1, 1, 1, 8, generator=_gen(6)), torch.randn(1, 1, 1, 8, generator=_gen(7))
 
     def score(i: int, j: int) -> torch.Tensor:
@@ -104,8 +112,8 @@ def test_textbook_attention_matches_torch_sdpa():
 def test_gqa_equals_mha_with_repeated_kv_heads():
     """GQA with g query heads per KV head is MHA whose K/V projections repeat each KV head g times."""
     torch.manual_seed(0)
-    gqa = CausalSelfAttention(32, num_heads=8, context_length=16, num_kv_heads=2)
-    mha = CausalSelfAttention(32, num_heads=8, context_length=16)
+    gqa = CausalSelfAttention(_config(num_heads=8, num_kv_heads=2))
+    mha = CausalSelfAttention(_config(num_heads=8))
     dh = gqa.head_dim
     with torch.no_grad():
         mha.q_proj.weight.copy_(gqa.q_proj.weight)
@@ -130,7 +138,7 @@ def test_attention_is_causal():
 
 def test_mla_matches_explicit_formula():
     torch.manual_seed(2)
-    mla = MultiHeadLatentAttention(d_model=32, num_heads=4, context_length=16, kv_rank=8, rope_dim=4)
+    mla = MultiHeadLatentAttention(_config(), kv_rank=8, rope_dim=4)
     x = torch.randn(2, 9, 32, generator=_gen(14))
     h, dh, dr = 4, 8, 4
     q = mla.q_proj(x).view(2, 9, h, dh + dr).transpose(1, 2)
@@ -148,7 +156,7 @@ def test_mla_matches_explicit_formula():
 
 def test_mla_absorbed_path_equals_the_naive_path():
     torch.manual_seed(4)
-    mla = MultiHeadLatentAttention(d_model=32, num_heads=4, context_length=16, kv_rank=8, rope_dim=4)
+    mla = MultiHeadLatentAttention(_config(), kv_rank=8, rope_dim=4)
     x = torch.randn(2, 11, 32, generator=_gen(16))
     with torch.no_grad():
         full = mla(x)
@@ -165,7 +173,7 @@ def test_mla_absorbed_path_equals_the_naive_path():
 
 def test_router_picks_top_k_and_normalises():
     torch.manual_seed(3)
-    router = TopKRouter(16, num_experts=6, top_k=2)
+    router = TopKRouter(_config(d_model=16, num_experts=6, top_k=2))
     x = torch.randn(20, 16, generator=_gen(15))
     r = router(x)
     logits = x @ router.weight.T
@@ -173,7 +181,7 @@ def test_router_picks_top_k_and_normalises():
     torch.testing.assert_close(r.weights, logits.topk(2, dim=-1).values.softmax(-1))
     torch.testing.assert_close(r.weights.sum(-1), torch.ones(20))
     with pytest.raises(ValueError, match="top_k"):
-        TopKRouter(16, num_experts=2, top_k=3)
+        _config(d_model=16, num_experts=2, top_k=3)
 
 
 def test_load_balancing_loss_by_hand():
@@ -188,7 +196,7 @@ def test_load_balancing_loss_by_hand():
 
 def test_moe_matches_per_token_reference():
     torch.manual_seed(4)
-    moe = MoEFeedForward(16, 24, num_experts=4, top_k=2)
+    moe = MoEFeedForward(_config(d_model=16, d_ff=24, num_experts=4, top_k=2))
     x = torch.randn(2, 5, 16, generator=_gen(16))
     out = moe(x)
     flat = x.reshape(-1, 16)
@@ -202,14 +210,14 @@ def test_moe_matches_per_token_reference():
 
 def test_single_expert_moe_is_the_dense_ffn():
     torch.manual_seed(5)
-    moe = MoEFeedForward(16, 24, num_experts=1, top_k=1)
+    moe = MoEFeedForward(_config(d_model=16, d_ff=24, num_experts=1, top_k=1))
     x = torch.randn(3, 16, generator=_gen(17))
     torch.testing.assert_close(moe(x), moe.experts[0](x))
 
 
 def test_moe_capacity_drops_overflow():
     torch.manual_seed(6)
-    moe = MoEFeedForward(8, 12, num_experts=2, top_k=1, capacity_factor=0.5)
+    moe = MoEFeedForward(_config(d_model=8, num_heads=2, d_ff=12, num_experts=2, top_k=1, capacity_factor=0.5))
     with torch.no_grad():
         moe.router.weight.copy_(torch.tensor([[1.0] * 8, [-1.0] * 8]))
     x = torch.ones(1, 10, 8)  # every token prefers expert 0

@@ -13,7 +13,7 @@ from torch import nn
 
 from course_lib.parallel import (
     CommCounter,
-    DataParallel,
+    DistributedDataParallel,
     ShardedOptimizer,
     TensorParallelMLP,
     all_reduce_by_reduce_scatter_all_gather,
@@ -26,6 +26,7 @@ from course_lib.parallel import (
     ring_all_reduce,
     time_all_reduce,
 )
+from course_lib.parallel.ddp import assign_buckets
 from tests.parallel_helpers import (
     STEPS,
     batch,
@@ -91,7 +92,7 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 wrapped, sync = model, lambda: all_reduce_gradients(model)
             else:
                 mb = {"bucket0": 0.0, "bucket_small": 200e-6, "bucket_all": float("inf"), "zero1": 1.0}[variant]
-                wrapped = DataParallel(model, bucket_size_mb=mb, counter=counter)
+                wrapped = DistributedDataParallel(model, bucket_size_mb=mb, counter=counter)
                 sync = wrapped.finish_gradient_synchronization
                 out[(kind, variant, "buckets")] = len(wrapped.buckets)
             opt = make_optimizer(model.parameters(), "adamw", sharded=ShardedOptimizer if variant == "zero1" else None, counter=counter)
@@ -143,9 +144,28 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
         assert sum(roots) == STEPS * param_bytes and all(b > 0 for b in roots)
 
 
+@pytest.mark.parametrize(
+    ("sizes", "cap"),
+    [
+        ([32, 1024, 256, 8192, 256, 1536], 2000),  # the a2 test's MLP, reversed: the big one closes a bucket over the cap
+        ([32, 1024, 256, 8192, 256, 1536], 1312),  # a bucket that reaches the cap exactly is closed
+        ([100, 100, 100], 200),                    # exactly full, then a remainder
+        ([500, 10, 10], 100),                      # a tensor over the cap gets a bucket of its own
+        ([4, 4, 4], 0),                            # cap 0: one bucket per tensor
+        ([4, 4, 4], 10**9),                        # one bucket for all
+    ],
+)
+def test_bucket_boundaries_follow_pytorch_ddp(sizes, cap):
+    """A bucket closes as soon as it holds at least the cap: PyTorch's own assignment (the function
+    DistributedDataParallel calls, on float32 tensors of these byte sizes) is the reference."""
+    tensors = [torch.empty(n // 4, dtype=torch.float32) for n in sizes]
+    expected, _ = dist._compute_bucket_assignment_by_size(tensors, [cap])
+    assert assign_buckets(sizes, cap) == [list(b) for b in expected]
+
+
 def _ddp_misuse_worker() -> dict:
     model = nn.ModuleDict({"used": nn.Linear(3, 3), "unused": nn.Linear(3, 3)})
-    ddp = DataParallel(model, bucket_size_mb=0.0)
+    ddp = DistributedDataParallel(model, bucket_size_mb=0.0)
     model["used"](torch.ones(2, 3)).sum().backward()
     out = {}
     try:
@@ -170,7 +190,7 @@ def test_data_parallel_names_unused_parameters_and_unwraps():
 def _zero_groups_worker() -> dict:
     rank = dist.get_rank()
     model = make_model("mlp")
-    dp = DataParallel(model, bucket_size_mb=1.0)
+    dp = DistributedDataParallel(model, bucket_size_mb=1.0)
     groups = param_groups(model)
     opt = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
@@ -184,9 +204,9 @@ def _zero_groups_worker() -> dict:
     restored = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     restored.load_state_dict(saved)
     same = all(
-        torch.equal(restored.local_optimizer.state[p]["momentum_buffer"], opt.local_optimizer.state[p]["momentum_buffer"])
-        for p in opt.local_optimizer.state
-    ) and len(restored.local_optimizer.state) == len(opt.local_optimizer.state) > 0
+        torch.equal(restored.optimizer.state[p]["momentum_buffer"], opt.optimizer.state[p]["momentum_buffer"])
+        for p in opt.optimizer.state
+    ) and len(restored.optimizer.state) == len(opt.optimizer.state) > 0
     errors = []
     for bad in ({"state": {}}, {**saved, "rank": 1 - rank}):
         try:
@@ -220,10 +240,11 @@ def _dense_mlp() -> tuple[nn.Linear, nn.Linear, torch.Tensor, torch.Tensor]:
 def _moe(d: int, skew: bool):
     """The course's MoE layer (4 experts, top 2). ``skew``: its router sends every token of
     :func:`_tokens` to experts 0 and 1, both on rank 0."""
-    from course_lib.model import MoEFeedForward
+    from course_lib.model import ModelConfig, MoEFeedForward
 
     torch.manual_seed(4)
-    moe = MoEFeedForward(d_model=d, d_ff=12, num_experts=4, top_k=2).double()
+    config = ModelConfig(vocab_size=2, context_length=2, d_model=d, num_layers=1, num_heads=1, d_ff=12, num_experts=4, top_k=2)
+    moe = MoEFeedForward(config).double()
     if skew:  # the tokens' mean is (3, ..., 3): large logits for experts 0 and 1, negative for 2 and 3
         with torch.no_grad():
             moe.router.weight[:2] += 1.0
@@ -309,10 +330,11 @@ def test_tensor_and_expert_parallel_equal_the_dense_layers():
 
 # ---------------------------------------------------------------- expert parallelism around course_lib.model's MoE
 def _course_moe():
-    from course_lib.model import MoEFeedForward
+    from course_lib.model import ModelConfig, MoEFeedForward
 
     torch.manual_seed(5)
-    return MoEFeedForward(d_model=8, d_ff=16, num_experts=4, top_k=2).double()
+    config = ModelConfig(vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2)
+    return MoEFeedForward(config).double()
 
 
 def _moe_worker() -> dict:

@@ -6,7 +6,9 @@ version of the very thing you are asked to build (no ``nn.Linear``, ``nn.Embeddi
 ``nn.Module``, ``nn.Parameter``, ``nn.init`` and plain tensor maths are all fine.
 
 The parameter names (``weight``, ``w1``, ``q_proj``...) are part of the interface: the tests load
-given weights by these names (see the state-dict table in the handout).
+given weights by these names (see the state-dict table in the handout). The classes and arguments
+are named as in ``course_lib.model`` (and ``torch.nn`` where PyTorch has the layer), so that the
+lecture's library reads as your own code.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Embedding(nn.Module):
         # TODO(a1_basics): create and initialise self.weight
         raise NotImplementedError("a1_basics: `Embedding.__init__` is not implemented yet (a1_basics/nn.py)")
 
-    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
         # TODO(a1_basics): index the rows of the weight
         raise NotImplementedError("a1_basics: `Embedding.forward` is not implemented yet (a1_basics/nn.py)")
 
@@ -93,25 +95,26 @@ class SwiGLU(nn.Module):
 class RotaryPositionalEmbedding(nn.Module):
     """RoPE in the "rotate half" layout (Hugging Face Llama's).
 
-    Dimension ``i`` and dimension ``i + d_k/2`` form a pair, rotated at position ``p`` by the angle
-    ``p * theta ** (-2i / d_k)`` for ``i < d_k/2``: with ``(x1, x2)`` the two halves of the last
-    dimension, ``out = x * cos + cat(-x2, x1) * sin`` where ``cos``/``sin`` repeat each half's angles.
-    Precompute cos/sin for positions ``0..max_seq_len-1`` as buffers with ``persistent=False``.
+    Dimension ``i`` and dimension ``i + head_dim/2`` form a pair, rotated at position ``p`` by the
+    angle ``p * theta ** (-2i / head_dim)`` for ``i < head_dim/2``: with ``(x1, x2)`` the two halves
+    of the last dimension, ``out = x * cos + cat(-x2, x1) * sin`` where ``cos``/``sin`` repeat each
+    half's angles. Precompute cos/sin for positions ``0..max_seq_len-1`` as buffers with
+    ``persistent=False``.
 
-    forward(x, token_positions): x (..., seq, d_k), token_positions (..., seq) int64 -> same shape as x.
+    forward(x, positions): x (..., seq, head_dim), positions (..., seq) int64 -> same shape as x.
     """
 
-    def __init__(self, theta: float, d_k: int, max_seq_len: int, device: torch.device | None = None):
+    def __init__(self, theta: float, head_dim: int, max_seq_len: int, device: torch.device | None = None):
         super().__init__()
-        # TODO(a1_basics): build (max_seq_len, d_k) cos and sin tables and register them as non-persistent buffers
+        # TODO(a1_basics): build (max_seq_len, head_dim) cos and sin tables and register them as non-persistent buffers
         raise NotImplementedError("a1_basics: `RotaryPositionalEmbedding.__init__` is not implemented yet (a1_basics/nn.py)")
 
-    def forward(self, x: torch.Tensor, token_positions: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         # TODO(a1_basics): index cos/sin by the positions, then x * cos + rotate_half(x) * sin
         raise NotImplementedError("a1_basics: `RotaryPositionalEmbedding.forward` is not implemented yet (a1_basics/nn.py)")
 
 
-def softmax(x: torch.Tensor, dim: int) -> torch.Tensor:
+def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Numerically stable softmax along ``dim`` (subtract the max first)."""
     # TODO(a1_basics): subtract the max along dim, exponentiate, normalise
     raise NotImplementedError("a1_basics: `softmax` is not implemented yet (a1_basics/nn.py)")
@@ -138,36 +141,37 @@ def scaled_dot_product_attention(
     raise NotImplementedError("a1_basics: `scaled_dot_product_attention` is not implemented yet (a1_basics/nn.py)")
 
 
-class MultiHeadSelfAttention(nn.Module):
+class CausalSelfAttention(nn.Module):
     """Causal multi-head self-attention with RoPE on queries and keys.
 
     Submodules: ``q_proj``, ``k_proj``, ``v_proj`` (d_model -> d_model), ``output_proj`` (d_model ->
-    d_model), all :class:`Linear`; head ``h`` uses columns ``h*d_k : (h+1)*d_k`` of the projections,
-    ``d_k = d_model // num_heads``. Keep the RoPE module as ``self.rope`` (its buffers are not saved).
+    d_model), all :class:`Linear`; head ``h`` uses rows ``h*head_dim : (h+1)*head_dim`` of the
+    projections, ``head_dim = d_model // num_heads``. Keep the RoPE module as ``self.rope`` (its
+    buffers are not saved). The arguments are the fields of ``course_lib.model.ModelConfig``.
 
-    forward(x, token_positions=None): x (batch, seq, d_model) -> (batch, seq, d_model); positions
+    forward(x, positions=None): x (batch, seq, d_model) -> (batch, seq, d_model); positions
     default to ``0..seq-1``.
     """
 
-    def __init__(self, d_model: int, num_heads: int, max_seq_len: int, theta: float = 10000.0):
+    def __init__(self, d_model: int, num_heads: int, context_length: int, rope_theta: float = 10000.0):
         super().__init__()
         self.num_heads = num_heads
         # TODO(a1_basics): the four projections and a RotaryPositionalEmbedding of width d_model // num_heads
-        raise NotImplementedError("a1_basics: `MultiHeadSelfAttention.__init__` is not implemented yet (a1_basics/nn.py)")
+        raise NotImplementedError("a1_basics: `CausalSelfAttention.__init__` is not implemented yet (a1_basics/nn.py)")
 
-    def forward(self, x: torch.Tensor, token_positions: torch.Tensor | None = None) -> torch.Tensor:
-        # TODO(a1_basics): project, split heads to (batch, heads, seq, d_k), RoPE on q and k, causal attention, merge heads, project
-        raise NotImplementedError("a1_basics: `MultiHeadSelfAttention.forward` is not implemented yet (a1_basics/nn.py)")
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        # TODO(a1_basics): project, split heads to (batch, heads, seq, head_dim), RoPE on q and k, causal attention, merge heads, project
+        raise NotImplementedError("a1_basics: `CausalSelfAttention.forward` is not implemented yet (a1_basics/nn.py)")
 
 
 class TransformerBlock(nn.Module):
     """Pre-norm block: ``y = x + attn(ln1(x))``, then ``y + ffn(ln2(y))``.
 
-    Submodules: ``ln1``, ``attn`` (:class:`MultiHeadSelfAttention`), ``ln2``, ``ffn`` (:class:`SwiGLU`).
+    Submodules: ``ln1``, ``attn`` (:class:`CausalSelfAttention`), ``ln2``, ``ffn`` (:class:`SwiGLU`).
     x: (batch, seq, d_model) -> same shape.
     """
 
-    def __init__(self, d_model: int, num_heads: int, d_ff: int, max_seq_len: int, theta: float = 10000.0):
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, context_length: int, rope_theta: float = 10000.0):
         super().__init__()
         # TODO(a1_basics): ln1, attn, ln2, ffn
         raise NotImplementedError("a1_basics: `TransformerBlock.__init__` is not implemented yet (a1_basics/nn.py)")

@@ -38,9 +38,9 @@ class AdamW(torch.optim.Optimizer):
         return loss
 
 
-def cosine_schedule(t: int, max_lr: float, min_lr: float, warmup_iters: int, cosine_cycle_iters: int) -> float:
-    """Learning rate at step ``t``: linear warm-up ``max_lr * t / warmup_iters`` for ``t < warmup_iters``;
-    cosine from ``max_lr`` down to ``min_lr`` for ``warmup_iters <= t <= cosine_cycle_iters``;
+def cosine_schedule(step: int, max_lr: float, min_lr: float, warmup_steps: int, cosine_steps: int) -> float:
+    """Learning rate at ``step``: linear warm-up ``max_lr * step / warmup_steps`` for ``step < warmup_steps``;
+    cosine from ``max_lr`` down to ``min_lr`` for ``warmup_steps <= step <= cosine_steps``;
     ``min_lr`` afterwards."""
     # TODO(a1_basics): three cases
     raise NotImplementedError("a1_basics: `cosine_schedule` is not implemented yet (a1_basics/optim.py)")

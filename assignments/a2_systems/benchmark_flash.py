@@ -4,7 +4,7 @@
     python -m assignments.a2_systems.benchmark_flash --causal
 
 Times forward and forward + backward of naive attention (the full score matrix), your
-``FlashAttentionPytorch``, your ``FlashAttentionTriton`` (where Triton runs) and PyTorch's
+``FlashAttention2Function``, your ``FlashAttention2TritonFunction`` (where Triton runs) and PyTorch's
 ``scaled_dot_product_attention``, with warm-up, synchronisation and medians (``course_lib.bench``),
 and prints one Markdown row per (implementation, sequence length). On a CPU the sizes are small and
 the Triton kernel runs in the interpreter, so its times say nothing about a GPU: say so in your write-up.
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from course_lib.bench import time_fn
 from course_lib.env import pick_device, triton_mode
 
-from .flash_attention_pytorch import FlashAttentionPytorch
+from .flash_attention_pytorch import FlashAttention2Function
 
 
 def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool) -> torch.Tensor:
@@ -35,14 +35,14 @@ def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal
 def implementations() -> dict[str, Callable[..., torch.Tensor]]:
     impls: dict[str, Callable[..., torch.Tensor]] = {
         "naive": naive_attention,
-        "yours (PyTorch)": FlashAttentionPytorch.apply,
+        "yours (PyTorch)": FlashAttention2Function.apply,
         "torch SDPA": lambda q, k, v, c: F.scaled_dot_product_attention(q, k, v, is_causal=c),
     }
     if triton_mode() != "unavailable":
         try:
-            from .flash_attention_triton import FlashAttentionTriton
+            from .flash_attention_triton import FlashAttention2TritonFunction
 
-            impls["yours (Triton)"] = FlashAttentionTriton.apply
+            impls["yours (Triton)"] = FlashAttention2TritonFunction.apply
         except NotImplementedError:
             pass
     return impls

@@ -41,8 +41,8 @@ def attention_backward(
     raise NotImplementedError("a2_systems: `attention_backward` is not implemented yet (a2_systems/flash_attention_pytorch.py)")
 
 
-class FlashAttentionPytorch(torch.autograd.Function):
-    """``FlashAttentionPytorch.apply(q, k, v, is_causal)`` -> o: (batch, heads, seq_q, head_dim)."""
+class FlashAttention2Function(torch.autograd.Function):
+    """``FlashAttention2Function.apply(q, k, v, is_causal)`` -> o: (batch, heads, seq_q, head_dim)."""
 
     Q_TILE = 16  # queries per tile
     K_TILE = 16  # keys per tile
@@ -50,7 +50,7 @@ class FlashAttentionPytorch(torch.autograd.Function):
     @staticmethod
     def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool = False) -> torch.Tensor:  # type: ignore[override]
         # TODO(a2_systems): for each query tile keep m, l and an accumulator; for each key tile update them with the online softmax; then O = acc / l and L = m + log(l). Finish with ctx.save_for_backward(q, k, v, o, lse) and ctx.is_causal = is_causal.
-        raise NotImplementedError("a2_systems: `FlashAttentionPytorch.forward` is not implemented yet (a2_systems/flash_attention_pytorch.py)")
+        raise NotImplementedError("a2_systems: `FlashAttention2Function.forward` is not implemented yet (a2_systems/flash_attention_pytorch.py)")
 
     @staticmethod
     def backward(ctx, do: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None]:  # type: ignore[override]

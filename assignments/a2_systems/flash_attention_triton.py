@@ -1,6 +1,6 @@
 """Assignment 2, part 1b: the FlashAttention-2 forward pass as a Triton kernel.
 
-Same contract as :class:`flash_attention_pytorch.FlashAttentionPytorch` (shapes, causal mask, scale,
+Same contract as :class:`flash_attention_pytorch.FlashAttention2Function` (shapes, causal mask, scale,
 saving only q, k, v, O and the log-sum-exp L), with the forward pass written as one Triton kernel:
 a program per (query tile, batch * head) that streams the key/value tiles through the online
 softmax. The backward pass recomputes from L, reusing ``attention_backward`` from part 1a.
@@ -38,8 +38,8 @@ def flash_fwd_kernel(
     raise NotImplementedError("a2_systems: `flash_fwd_kernel` is not implemented yet (a2_systems/flash_attention_triton.py)")
 
 
-class FlashAttentionTriton(torch.autograd.Function):
-    """``FlashAttentionTriton.apply(q, k, v, is_causal)`` -> o: (batch, heads, seq_q, head_dim)."""
+class FlashAttention2TritonFunction(torch.autograd.Function):
+    """``FlashAttention2TritonFunction.apply(q, k, v, is_causal)`` -> o: (batch, heads, seq_q, head_dim)."""
 
     @staticmethod
     def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool = False) -> torch.Tensor:  # type: ignore[override]
@@ -49,7 +49,7 @@ class FlashAttentionTriton(torch.autograd.Function):
         # Small tiles in the CPU interpreter (fast, and tests cross tile edges); GPU-sized ones when compiled.
         q_tile, k_tile = (16, 16) if triton_mode() == "interpreter" else (64, 64)
         # TODO(a2_systems): make q, k, v contiguous; allocate O like q and L as float32 (batch, heads, seq_q); launch flash_fwd_kernel on the grid (cdiv(seq_q, q_tile), batch * heads); save q, k, v, O, L and set ctx.is_causal.
-        raise NotImplementedError("a2_systems: `FlashAttentionTriton.forward` is not implemented yet (a2_systems/flash_attention_triton.py)")
+        raise NotImplementedError("a2_systems: `FlashAttention2TritonFunction.forward` is not implemented yet (a2_systems/flash_attention_triton.py)")
 
     @staticmethod
     def backward(ctx, do: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None]:  # type: ignore[override]

@@ -62,7 +62,7 @@ class ShardedUnit(nn.Module):
         raise NotImplementedError("a2_systems: `ShardedUnit.forward` is not implemented yet (a2_systems/fsdp.py)")
 
 
-class FSDP(nn.Module):
+class FullyShardedDataParallel(nn.Module):
     """Wrap ``module`` in place: every leaf module that owns parameters becomes a :class:`ShardedUnit`.
 
     ``forward`` runs the wrapped model; ``parameters()`` yields only the shards; ``full_state_dict()``
@@ -74,7 +74,7 @@ class FSDP(nn.Module):
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
         # TODO(a2_systems): find the leaves that own parameters (checking the two errors above), replace each in its parent by a ShardedUnit (setattr on module.get_submodule(parent name)), keep them in self.units (name -> unit)
-        raise NotImplementedError("a2_systems: `FSDP.__init__` is not implemented yet (a2_systems/fsdp.py)")
+        raise NotImplementedError("a2_systems: `FullyShardedDataParallel.__init__` is not implemented yet (a2_systems/fsdp.py)")
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.module(*args, **kwargs)
@@ -82,4 +82,4 @@ class FSDP(nn.Module):
     @torch.no_grad()
     def full_state_dict(self) -> dict[str, torch.Tensor]:
         # TODO(a2_systems): gather every unit and name its tensors "<leaf name>.<parameter name>"
-        raise NotImplementedError("a2_systems: `FSDP.full_state_dict` is not implemented yet (a2_systems/fsdp.py)")
+        raise NotImplementedError("a2_systems: `FullyShardedDataParallel.full_state_dict` is not implemented yet (a2_systems/fsdp.py)")

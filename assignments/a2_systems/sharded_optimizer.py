@@ -24,7 +24,7 @@ class ShardedOptimizer(torch.optim.Optimizer):
     Args:
         params: parameters or parameter groups, the same on every rank.
         optimizer_cls: the optimizer to shard.
-        **kwargs: its hyperparameters (``lr``, ``weight_decay``...).
+        **defaults: its hyperparameters (``lr``, ``weight_decay``...).
 
     ``self.param_groups`` holds every parameter (so ``zero_grad`` and learning-rate schedulers work);
     ``self.optimizer`` is the ``optimizer_cls`` instance over this rank's parameters only (the tests
@@ -32,8 +32,8 @@ class ShardedOptimizer(torch.optim.Optimizer):
     are balanced (greedy: give each parameter to the rank with the fewest elements so far).
     """
 
-    def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], **kwargs: Any) -> None:
-        # TODO(a2_systems): remember the class, its kwargs, the rank and world size, per-rank element counts and each parameter's owner, before calling super().__init__(params, kwargs) (which calls add_param_group)
+    def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], **defaults: Any) -> None:
+        # TODO(a2_systems): remember the class, its kwargs, the rank and world size, per-rank element counts and each parameter's owner, before calling super().__init__(params, defaults) (which calls add_param_group)
         raise NotImplementedError("a2_systems: `ShardedOptimizer.__init__` is not implemented yet (a2_systems/sharded_optimizer.py)")
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:

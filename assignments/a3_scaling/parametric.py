@@ -19,8 +19,8 @@ GRID = {"e": (0.5,), "a": (3.0, 8.0), "b": (3.0, 8.0), "alpha": (0.2, 0.6), "bet
 """The starting points: every combination (16)."""
 
 
-def huber_objective(theta: np.ndarray, N: np.ndarray, D: np.ndarray, loss: np.ndarray, delta: float = 1e-3,
-                    weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:  # fmt: skip
+def huber_objective(theta: np.ndarray, N: np.ndarray, D: np.ndarray, loss: np.ndarray,
+                    weights: np.ndarray | None = None, delta: float = 1e-3) -> tuple[float, np.ndarray]:  # fmt: skip
     """The summed (row-weighted) Huber objective at ``theta = (e, a, b, alpha, beta)`` and its
     gradient, shape ``(5,)``."""
     # TODO(a3_scaling): residual r = logsumexp(...) - log loss; Huber value and its derivative clip(r, -delta, delta); chain rule through the softmax weights of the three terms

@@ -26,6 +26,7 @@ from torch import nn
 
 from course_lib.model.attention import CausalSelfAttention, MultiHeadLatentAttention
 from course_lib.model.layers import Linear, RMSNorm, SwiGLU
+from course_lib.model.rope import apply_rope
 
 __all__ = [
     "cache_width", "cache_groups", "project", "attend", "CacheView", "KVCache", "FusedLayer", "fuse_weights",
@@ -66,12 +67,17 @@ class _Angles(dict):
         super().__init__()
         self.positions = positions
 
-    def rotate(self, rope: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """x: (b, heads, t, d) rotated by the positions (b, t), without the bounds check's host sync."""
-        key = (rope.head_dim, rope.max_seq_len, rope.theta, x.dtype)
+    def rotate(self, rope: nn.Module | None, x: torch.Tensor) -> torch.Tensor:
+        """x: (b, heads, t, d) rotated by the positions (b, t), without the bounds check's host sync
+        (unchanged without position encoding, ``rope`` None)."""
+        if rope is None:
+            return x
+        key = (rope.head_dim, rope.max_seq_len, rope.theta, rope.interleaved, x.dtype)
         if key not in self:
             self[key] = (rope.cos[self.positions][:, None].to(x.dtype), rope.sin[self.positions][:, None].to(x.dtype))
         cos, sin = self[key]
+        if rope.interleaved:
+            return apply_rope(x, cos, sin, interleaved=True)
         half = x.shape[-1] // 2  # apply_rope's "rotate half", written out: x cos + (-x2, x1) sin
         return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["ModelConfig"]
+__all__ = ["ModelConfig", "PositionEncoding", "POSITION_ENCODINGS"]
+
+PositionEncoding = Literal["rope", "rope_interleaved", "nope"]
+POSITION_ENCODINGS: tuple[str, ...] = ("rope", "rope_interleaved", "nope")
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,16 @@ class ModelConfig:
     means ``num_heads`` (plain multi-head attention). ``num_experts`` > 0 replaces every dense
     SwiGLU feed-forward by a mixture of that many SwiGLU experts of hidden size ``d_ff``, of which
     each token uses ``top_k``; ``capacity_factor`` (``None``: no limit) caps the tokens per expert.
+
+    ``position_encoding``: ``"rope"`` (rotary embeddings in Hugging Face's rotate-half layout),
+    ``"rope_interleaved"`` (the same rotations on neighbouring pairs, as Meta's original Llama code)
+    or ``"nope"`` (no position encoding: causal attention alone tells the tokens apart).
+    ``fused`` runs PyTorch's fused kernels, ``F.scaled_dot_product_attention`` and ``F.silu`` (the
+    default: fast); ``False`` runs the course's own :func:`~course_lib.model.scaled_dot_product_attention`
+    and :func:`~course_lib.model.silu`, the same functions written out (nanoGPT's ``flash`` switch).
+
+    The modules of the model are built from this config and take its checks as given: every
+    argument check of the architecture is here.
     """
 
     vocab_size: int
@@ -30,6 +43,8 @@ class ModelConfig:
     num_experts: int = 0
     top_k: int = 2
     capacity_factor: float | None = None
+    position_encoding: PositionEncoding = "rope"
+    fused: bool = True
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "context_length", "d_model", "num_layers", "num_heads", "d_ff"):
@@ -38,7 +53,9 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self.d_model % self.num_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by num_heads={self.num_heads}")
-        if self.head_dim % 2:
+        if self.position_encoding not in POSITION_ENCODINGS:
+            raise ValueError(f"position_encoding must be one of {POSITION_ENCODINGS}, got {self.position_encoding!r}")
+        if self.uses_rope and self.head_dim % 2:
             raise ValueError(f"RoPE needs an even head dimension, got d_model/num_heads = {self.head_dim}")
         kv = self.kv_heads
         if kv <= 0 or self.num_heads % kv:
@@ -61,6 +78,11 @@ class ModelConfig:
     def kv_heads(self) -> int:
         """Number of key/value heads (``num_kv_heads``, defaulting to ``num_heads``)."""
         return self.num_heads if self.num_kv_heads is None else self.num_kv_heads
+
+    @property
+    def uses_rope(self) -> bool:
+        """Whether attention rotates queries and keys (``position_encoding`` other than ``"nope"``)."""
+        return self.position_encoding != "nope"
 
     @property
     def is_moe(self) -> bool:

@@ -1,7 +1,10 @@
 """Conversion to and from Hugging Face ``transformers.LlamaForCausalLM`` (same weights, same logits).
 
 The architectures are the same function: pre-norm RMSNorm blocks, RoPE in the "rotate half"
-layout (so q/k weights need no permutation), SwiGLU, untied output head, no biases. The names map as
+layout (so q/k weights need no permutation; a model with ``position_encoding="rope_interleaved"``
+is converted to that layout first, :func:`~course_lib.model.convert_rope_layout`), SwiGLU, untied
+output head, no biases. A model without position encoding (NoPE) has no Llama counterpart. The
+names map as
 
 =====================================  ==============================================
 course_lib                             transformers (``LlamaForCausalLM``)
@@ -30,7 +33,7 @@ import re
 from typing import TYPE_CHECKING, Literal
 
 from course_lib.model.config import ModelConfig
-from course_lib.model.transformer import TransformerLM
+from course_lib.model.transformer import TransformerLM, convert_rope_layout
 
 if TYPE_CHECKING:
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -86,6 +89,8 @@ def to_hf_config(config: ModelConfig, attn_implementation: Literal["eager", "sdp
 
     if config.is_moe:
         raise ValueError("a mixture-of-experts TransformerLM has no LlamaForCausalLM counterpart")
+    if not config.uses_rope:
+        raise ValueError("a TransformerLM without position encoding (NoPE) has no LlamaForCausalLM counterpart")
     hf_config = LlamaConfig(
         vocab_size=config.vocab_size,
         hidden_size=config.d_model,
@@ -110,6 +115,9 @@ def to_hf_config(config: ModelConfig, attn_implementation: Literal["eager", "sdp
 def to_hf_llama(model: TransformerLM, attn_implementation: Literal["eager", "sdpa"] = "sdpa") -> LlamaForCausalLM:
     """A ``LlamaForCausalLM`` with ``model``'s weights (copied), giving the same logits."""
     from transformers import LlamaForCausalLM
+
+    if model.config.position_encoding == "rope_interleaved":
+        model = convert_rope_layout(model, "rope").train(model.training)
 
     hf = LlamaForCausalLM(to_hf_config(model.config, attn_implementation))
     state = {hf_name(name): tensor.detach().clone() for name, tensor in model.state_dict().items()}

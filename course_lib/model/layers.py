@@ -1,7 +1,10 @@
 """The small pieces of a Transformer: linear maps, embeddings, RMSNorm, SiLU/SwiGLU, softmax.
 
-Weights follow PyTorch's layout (``Linear.weight`` is ``(d_out, d_in)``), so state dicts move to and
-from ``torch.nn`` and Hugging Face models without transposes.
+Weights follow PyTorch's layout (``Linear.weight`` is ``(out_features, in_features)``), so state dicts
+move to and from ``torch.nn`` and Hugging Face models without transposes. The layers take sizes, with
+the names and order of ``torch.nn`` (``Linear(in_features, out_features)``, ``Embedding(num_embeddings,
+embedding_dim)``) and of assignment 1's answer key, which builds the same layers; the modules made of
+them (attention, mixture of experts, block, model) are built from a :class:`~course_lib.model.ModelConfig`.
 """
 
 from __future__ import annotations
@@ -28,31 +31,39 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
 
 class Linear(nn.Module):
-    """``y = x W^T`` without bias. ``weight``: (d_out, d_in), truncated-normal init with
-    variance ``2 / (d_in + d_out)``. x: (..., d_in) -> (..., d_out)."""
+    """``y = x W^T`` without bias. ``weight``: (out_features, in_features), truncated-normal init with
+    variance ``2 / (in_features + out_features)``. x: (..., in_features) -> (..., out_features)."""
 
-    def __init__(self, d_in: int, d_out: int, *, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, in_features: int, out_features: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
-        self.d_in, self.d_out = d_in, d_out
-        self.weight = nn.Parameter(torch.empty(d_out, d_in, device=device, dtype=dtype))
-        std = math.sqrt(2.0 / (d_in + d_out))
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features, device=device, dtype=dtype))
+        std = math.sqrt(2.0 / (in_features + out_features))
         nn.init.trunc_normal_(self.weight, std=std, a=-3 * std, b=3 * std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight)
 
     def extra_repr(self) -> str:
-        return f"d_in={self.d_in}, d_out={self.d_out}"
+        return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
 class Embedding(nn.Module):
-    """Token id -> vector lookup. ``weight``: (vocab_size, d_model), truncated N(0, 1) init.
-    ids: (...) int64 -> (..., d_model)."""
+    """Token id -> vector lookup. ``weight``: (num_embeddings, embedding_dim), truncated N(0, 1) init.
+    ids: (...) int64 -> (..., embedding_dim)."""
 
-    def __init__(self, vocab_size: int, d_model: int, *, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ):
         super().__init__()
-        self.vocab_size, self.d_model = vocab_size, d_model
-        self.weight = nn.Parameter(torch.empty(vocab_size, d_model, device=device, dtype=dtype))
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = nn.Parameter(torch.empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
         nn.init.trunc_normal_(self.weight, std=1.0, a=-3.0, b=3.0)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -61,7 +72,7 @@ class Embedding(nn.Module):
         return self.weight[ids]
 
     def extra_repr(self) -> str:
-        return f"vocab_size={self.vocab_size}, d_model={self.d_model}"
+        return f"num_embeddings={self.num_embeddings}, embedding_dim={self.embedding_dim}"
 
 
 class RMSNorm(nn.Module):
@@ -71,7 +82,9 @@ class RMSNorm(nn.Module):
     x: (..., d_model) -> same shape.
     """
 
-    def __init__(self, d_model: int, eps: float = 1e-5, *, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, d_model: int, eps: float = 1e-5, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(d_model, device=device, dtype=dtype))
@@ -90,14 +103,25 @@ class SwiGLU(nn.Module):
     """The gated feed-forward of Llama: ``w2(silu(w1 x) * w3 x)``.
 
     ``w1`` (gate) and ``w3`` (up): (d_ff, d_model); ``w2`` (down): (d_model, d_ff).
-    x: (..., d_model) -> (..., d_model).
+    x: (..., d_model) -> (..., d_model). ``fused`` (settable; the model sets it from
+    ``ModelConfig.fused``) takes PyTorch's one-kernel ``F.silu`` instead of the course's :func:`silu`,
+    the same function: a training step of the small models is a few percent faster with it.
     """
 
-    def __init__(self, d_model: int, d_ff: int, *, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        d_model: int,
+        d_ff: int,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+        fused: bool = True,
+    ):
         super().__init__()
-        self.w1 = Linear(d_model, d_ff, device=device, dtype=dtype)
-        self.w2 = Linear(d_ff, d_model, device=device, dtype=dtype)
-        self.w3 = Linear(d_model, d_ff, device=device, dtype=dtype)
+        self.fused = fused
+        self.w1 = Linear(d_model, d_ff, device, dtype)
+        self.w2 = Linear(d_ff, d_model, device, dtype)
+        self.w3 = Linear(d_model, d_ff, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+        gate = F.silu(self.w1(x)) if self.fused else silu(self.w1(x))
+        return self.w2(gate * self.w3(x))

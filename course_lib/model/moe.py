@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.model.config import ModelConfig
 from course_lib.model.layers import SwiGLU
 
 __all__ = ["Routing", "TopKRouter", "MoEFeedForward", "load_balancing_loss", "expert_capacity"]
@@ -54,15 +55,13 @@ def expert_capacity(num_tokens: int, num_experts: int, top_k: int, capacity_fact
 class TopKRouter(nn.Module):
     """Linear router ``logits = x W^T`` (``weight``: (num_experts, d_model)) with top-k selection.
 
-    x: (n, d_model) -> :class:`Routing`.
+    Built from ``config`` (``d_model``, ``num_experts``, ``top_k``). x: (n, d_model) -> :class:`Routing`.
     """
 
-    def __init__(self, d_model: int, num_experts: int, top_k: int):
+    def __init__(self, config: ModelConfig):
         super().__init__()
-        if not 1 <= top_k <= num_experts:
-            raise ValueError(f"top_k must be in [1, num_experts={num_experts}], got {top_k}")
-        self.num_experts, self.top_k = num_experts, top_k
-        self.weight = nn.Parameter(torch.empty(num_experts, d_model))
+        self.num_experts, self.top_k = config.num_experts, config.top_k
+        self.weight = nn.Parameter(torch.empty(config.num_experts, config.d_model))
         nn.init.trunc_normal_(self.weight, std=0.02, a=-0.06, b=0.06)
 
     def forward(self, x: torch.Tensor) -> Routing:
@@ -79,18 +78,21 @@ class TopKRouter(nn.Module):
 class MoEFeedForward(nn.Module):
     """A mixture of ``num_experts`` SwiGLU experts (hidden size ``d_ff``), ``top_k`` per token.
 
+    Built from ``config`` (``d_model``, ``d_ff``, ``num_experts``, ``top_k``, ``capacity_factor``).
     x: (batch, seq, d_model) -> (batch, seq, d_model). After each forward, ``aux_loss`` holds the
     load-balancing loss, ``expert_counts`` (num_experts,) the tokens each expert processed, and
     ``dropped`` the number of routing slots lost to the capacity limit.
     """
 
-    def __init__(self, d_model: int, d_ff: int, num_experts: int, top_k: int, capacity_factor: float | None = None):
+    def __init__(self, config: ModelConfig):
         super().__init__()
-        self.router = TopKRouter(d_model, num_experts, top_k)
-        self.experts = nn.ModuleList(SwiGLU(d_model, d_ff) for _ in range(num_experts))
-        self.capacity_factor = capacity_factor
+        self.router = TopKRouter(config)
+        self.experts = nn.ModuleList(
+            SwiGLU(config.d_model, config.d_ff, fused=config.fused) for _ in range(config.num_experts)
+        )
+        self.capacity_factor = config.capacity_factor
         self.aux_loss: torch.Tensor = torch.zeros(())
-        self.expert_counts: torch.Tensor = torch.zeros(num_experts, dtype=torch.int64)
+        self.expert_counts: torch.Tensor = torch.zeros(config.num_experts, dtype=torch.int64)
         self.dropped = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,7 +104,9 @@ class MoEFeedForward(nn.Module):
         slot_expert = routing.indices.flatten()  # (n*k,) slot s belongs to token s // k
         slot_weight = routing.weights.flatten()
         slot_token = torch.arange(n, device=x.device).repeat_interleave(k)
-        capacity = None if self.capacity_factor is None else expert_capacity(n, len(self.experts), k, self.capacity_factor)
+        capacity = (
+            None if self.capacity_factor is None else expert_capacity(n, len(self.experts), k, self.capacity_factor)
+        )
         out = torch.zeros_like(flat)
         counts = torch.zeros(len(self.experts), dtype=torch.int64)
         dropped = 0

@@ -29,7 +29,7 @@ from course_lib.parallel.collectives import (
     bytes_sent_per_rank,
     time_all_reduce,
 )
-from course_lib.parallel.ddp import DataParallel, all_reduce_gradients, broadcast_module
+from course_lib.parallel.ddp import DistributedDataParallel, all_reduce_gradients, broadcast_module
 from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe
 from course_lib.parallel.fsdp import FullyShardedDataParallel
 from course_lib.parallel.pipeline import (
@@ -61,7 +61,7 @@ __all__ = [
     "bus_bandwidth",
     "bytes_sent_per_rank",
     "time_all_reduce",
-    "DataParallel",
+    "DistributedDataParallel",
     "all_reduce_gradients",
     "broadcast_module",
     "ShardedOptimizer",

@@ -6,17 +6,21 @@ Two ways to average:
 * :func:`all_reduce_gradients`, after ``backward()``: one blocking all-reduce per parameter. Simple,
   but the network idles during the backward pass and the CPU/GPU idles during communication, and
   many small all-reduces pay the per-call latency many times.
-* :class:`DataParallel`, like ``torch.nn.parallel.DistributedDataParallel``: gradient hooks fire as
-  soon as a parameter's gradient is final; parameters are grouped into *buckets* of about
+* :class:`DistributedDataParallel`, PyTorch's ``torch.nn.parallel.DistributedDataParallel`` written
+  out: gradient hooks fire as soon as a parameter's gradient is final; parameters are grouped into *buckets* of about
   ``bucket_size_mb``, and a bucket's asynchronous all-reduce starts as soon as its last gradient is
   ready, overlapping with the rest of the backward pass. ``finish_gradient_synchronization()``
   waits for them before the optimizer step.
 
-Parameters are bucketed in reverse registration order, roughly the order backward produces them.
+Parameters are bucketed in reverse registration order, roughly the order backward produces them,
+by PyTorch's rule (:func:`assign_buckets`): a bucket is closed as soon as it holds at least
+``bucket_size_mb``, so every bucket but the last reaches the cap and may pass it by its last
+parameter. Assignment 2's ``DDPBucketed`` follows the same rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +30,7 @@ from torch import nn
 
 from course_lib.parallel.collectives import CommCounter, all_reduce_mean
 
-__all__ = ["broadcast_module", "all_reduce_gradients", "DataParallel"]
+__all__ = ["broadcast_module", "all_reduce_gradients", "assign_buckets", "DistributedDataParallel"]
 
 
 def broadcast_module(module: nn.Module, src: int = 0) -> None:
@@ -50,6 +54,25 @@ def all_reduce_gradients(module: nn.Module) -> None:
         all_reduce_mean(param.grad)
 
 
+def assign_buckets(sizes: Sequence[int], cap: float) -> list[list[int]]:
+    """Group tensors of ``sizes`` bytes, in the given order, into buckets: a bucket is closed as
+    soon as it holds at least ``cap`` bytes (``torch.nn.parallel.DistributedDataParallel``'s rule).
+    Returns each bucket's indices into ``sizes``; ``cap`` 0 gives one bucket per tensor.
+    """
+    buckets: list[list[int]] = []
+    current: list[int] = []
+    held = 0
+    for index, size in enumerate(sizes):
+        current.append(index)
+        held += size
+        if held >= cap:
+            buckets.append(current)
+            current, held = [], 0
+    if current:
+        buckets.append(current)
+    return buckets
+
+
 @dataclass
 class _Bucket:
     params: list[nn.Parameter]
@@ -59,19 +82,19 @@ class _Bucket:
     names: list[str] = field(default_factory=list)
 
 
-class DataParallel(nn.Module):
+class DistributedDataParallel(nn.Module):
     """Wrap ``module`` for data parallelism with bucketed all-reduces that overlap the backward pass.
 
     Args:
         module: the model; it is broadcast from rank 0 at construction, so every rank starts equal.
         bucket_size_mb: a bucket is closed once it holds at least this many MB (10^6 bytes) of
-            gradients; ``0`` puts every parameter in its own bucket (one all-reduce per parameter,
-            still overlapped), ``float("inf")`` puts all of them in one.
+            gradients (:func:`assign_buckets`); ``0`` puts every parameter in its own bucket (one
+            all-reduce per parameter, still overlapped), ``float("inf")`` puts all of them in one.
         counter: if given, every bucket's all-reduce is tallied there (label ``"all_reduce gradients"``).
 
     Use::
 
-        model = DataParallel(net, bucket_size_mb=1)
+        model = DistributedDataParallel(net, bucket_size_mb=1)
         loss_fn(model(x_local), y_local).backward()
         model.finish_gradient_synchronization()   # gradients are now the average over ranks
         optimizer.step()
@@ -89,17 +112,12 @@ class DataParallel(nn.Module):
         self.world_size = dist.get_world_size()
         broadcast_module(module)
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]  # shared ones appear once
-        cap = bucket_size_mb * 1e6
-        self.buckets: list[_Bucket] = []
-        current = _Bucket(params=[])
-        for name, param in reversed(named):
-            current.params.append(param)
-            current.names.append(name)
-            if sum(p.numel() * p.element_size() for p in current.params) >= cap:
-                self.buckets.append(current)
-                current = _Bucket(params=[])
-        if current.params:
-            self.buckets.append(current)
+        backward_order = named[::-1]
+        groups = assign_buckets([p.numel() * p.element_size() for _, p in backward_order], bucket_size_mb * 1e6)
+        self.buckets: list[_Bucket] = [
+            _Bucket(params=[backward_order[i][1] for i in group], names=[backward_order[i][0] for i in group])
+            for group in groups
+        ]
         self._bucket_of = {id(p): b for b in self.buckets for p in b.params}
         self._hooks = [p.register_post_accumulate_grad_hook(self._grad_ready) for _, p in named]
 
@@ -146,7 +164,7 @@ def _train(bucket_size_mb: float, steps: int = 3) -> list[torch.Tensor]:
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 2))
-    ddp = DataParallel(model, bucket_size_mb=bucket_size_mb)
+    ddp = DistributedDataParallel(model, bucket_size_mb=bucket_size_mb)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for step in range(steps):
         g = torch.Generator().manual_seed(step)

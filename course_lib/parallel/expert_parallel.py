@@ -94,11 +94,12 @@ def expert_parallel_moe(x: torch.Tensor, routing: Routing, local_experts: Sequen
 
 
 def _check() -> float:
-    from course_lib.model import MoEFeedForward
+    from course_lib.model import ModelConfig, MoEFeedForward
 
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
-    moe = MoEFeedForward(d_model=8, d_ff=16, num_experts=4, top_k=2)
+    config = ModelConfig(vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2)
+    moe = MoEFeedForward(config)
     x = torch.randn(10, 8, generator=torch.Generator().manual_seed(rank))
     per_rank = len(moe.experts) // world
     y = expert_parallel_moe(x, moe.router(x), moe.experts[rank * per_rank : (rank + 1) * per_rank])

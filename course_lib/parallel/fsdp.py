@@ -34,7 +34,7 @@ from course_lib.parallel.collectives import CommCounter
 __all__ = ["FullyShardedDataParallel"]
 
 
-class _GatherShards(torch.autograd.Function):
+class GatherShards(torch.autograd.Function):
     """Forward: all-gather every rank's slice into the full flat vector. Backward: reduce-scatter the
     gradient of the full vector and divide by the world size."""
 
@@ -58,7 +58,7 @@ class _GatherShards(torch.autograd.Function):
         return grad_shard / world, None
 
 
-class _ShardedUnit(nn.Module):
+class ShardedUnit(nn.Module):
     """One unit: its flat parameter shard (this rank's slice) and the module it runs."""
 
     def __init__(self, module: nn.Module, counter: CommCounter | None) -> None:
@@ -84,7 +84,7 @@ class _ShardedUnit(nn.Module):
 
     def gathered(self) -> dict[str, torch.Tensor]:
         """All-gather the full parameters: name -> tensor of the original shape (differentiable)."""
-        full = _GatherShards.apply(self.shard, self.counter)[: self.numel]
+        full = GatherShards.apply(self.shard, self.counter)[: self.numel]
         return dict(zip(self.names, (t.view(s) for t, s in zip(full.split([s.numel() for s in self.shapes]), self.shapes))))
 
     def _run(self, *args: Any) -> Any:
@@ -125,9 +125,9 @@ class FullyShardedDataParallel(nn.Module):
         if not leaves:
             raise ValueError("module has no parameters to shard")
         self.module = module
-        self.units: dict[str, _ShardedUnit] = {}
+        self.units: dict[str, ShardedUnit] = {}
         for name, leaf in leaves:
-            unit = _ShardedUnit(leaf, counter)
+            unit = ShardedUnit(leaf, counter)
             self.units[name] = unit
             if name == "":
                 raise ValueError("the top-level module owns parameters directly; put them in a submodule")

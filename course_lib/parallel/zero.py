@@ -7,7 +7,7 @@ the owner keeps its state and updates it, then broadcasts the new values to the 
 memory per rank drops by about ``N``, the communication adds one broadcast (an all-gather, in
 effect) of the parameters per step, and the result is exactly plain data parallelism's.
 
-The gradients must already be averaged over ranks (``DataParallel`` or ``all_reduce_gradients``).
+The gradients must already be averaged over ranks (``DistributedDataParallel`` or ``all_reduce_gradients``).
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ class ShardedOptimizer(torch.optim.Optimizer):
 
     Parameters are assigned to ranks greedily, each to the rank holding the fewest elements so far,
     in order, which balances the state. ``self.param_groups`` holds every parameter, so learning-rate
-    schedulers and ``zero_grad`` work as usual; hyperparameter changes reach the shard's optimizer at
-    each ``step``.
+    schedulers and ``zero_grad`` work as usual; hyperparameter changes reach the shard's optimizer,
+    ``self.optimizer`` (``optimizer_cls`` over this rank's parameters, as in assignment 2), at each
+    ``step``.
     """
 
     def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], *,
@@ -56,7 +57,7 @@ class ShardedOptimizer(torch.optim.Optimizer):
         self.owner: dict[int, int] = {}
         self._load = [0] * self.world_size
         self._optimizer_cls, self._defaults = optimizer_cls, defaults
-        self.local_optimizer: torch.optim.Optimizer | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -71,18 +72,18 @@ class ShardedOptimizer(torch.optim.Optimizer):
             if owner == self.rank:
                 mine.append(param)
         local_group = {**{k: v for k, v in group.items() if k != "params"}, "params": mine}
-        if self.local_optimizer is None:
-            self.local_optimizer = self._optimizer_cls([local_group], **self._defaults)
+        if self.optimizer is None:
+            self.optimizer = self._optimizer_cls([local_group], **self._defaults)
         else:
-            self.local_optimizer.add_param_group(local_group)
+            self.optimizer.add_param_group(local_group)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
         """Update this rank's shard, then broadcast every parameter from its owner."""
-        assert self.local_optimizer is not None
-        for full, local in zip(self.param_groups, self.local_optimizer.param_groups):
+        assert self.optimizer is not None
+        for full, local in zip(self.param_groups, self.optimizer.param_groups):
             local.update({k: v for k, v in full.items() if k != "params"})
-        loss = self.local_optimizer.step(closure)
+        loss = self.optimizer.step(closure)
         works = [
             dist.broadcast(param.data, src=self.owner[id(param)], async_op=True)
             for group in self.param_groups
@@ -102,12 +103,12 @@ class ShardedOptimizer(torch.optim.Optimizer):
 
         Each rank saves its own (as ZeRO does); ``load_state_dict`` refuses another rank's.
         """
-        assert self.local_optimizer is not None
-        return {"rank": self.rank, "world_size": self.world_size, "shard": self.local_optimizer.state_dict()}
+        assert self.optimizer is not None
+        return {"rank": self.rank, "world_size": self.world_size, "shard": self.optimizer.state_dict()}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a checkpoint written by :meth:`state_dict` on the same rank of the same world size."""
-        assert self.local_optimizer is not None
+        assert self.optimizer is not None
         if "shard" not in state_dict:
             raise ValueError("not a ShardedOptimizer checkpoint (no 'shard' key): it was saved by another optimizer")
         if (state_dict["rank"], state_dict["world_size"]) != (self.rank, self.world_size):
@@ -115,12 +116,12 @@ class ShardedOptimizer(torch.optim.Optimizer):
                 f"checkpoint of rank {state_dict['rank']} of {state_dict['world_size']} cannot be loaded on rank "
                 f"{self.rank} of {self.world_size}: each rank holds a different shard"
             )
-        self.local_optimizer.load_state_dict(state_dict["shard"])
+        self.optimizer.load_state_dict(state_dict["shard"])
 
     def state_bytes(self) -> int:
         """Bytes of optimizer state held by this rank (its shard only)."""
-        assert self.local_optimizer is not None
-        return optimizer_state_bytes(self.local_optimizer)
+        assert self.optimizer is not None
+        return optimizer_state_bytes(self.optimizer)
 
 
 def _state_bytes_per_rank() -> tuple[int, int]:

@@ -6,7 +6,9 @@ version of the very thing you are asked to build (no ``nn.Linear``, ``nn.Embeddi
 ``nn.Module``, ``nn.Parameter``, ``nn.init`` and plain tensor maths are all fine.
 
 The parameter names (``weight``, ``w1``, ``q_proj``...) are part of the interface: the tests load
-given weights by these names (see the state-dict table in the handout).
+given weights by these names (see the state-dict table in the handout). The classes and arguments
+are named as in ``course_lib.model`` (and ``torch.nn`` where PyTorch has the layer), so that the
+lecture's library reads as your own code.
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ class Embedding(nn.Module):
         nn.init.trunc_normal_(self.weight, std=1.0, a=-3.0, b=3.0)
         # END SOLUTION
 
-    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION: index the rows of the weight
-        return self.weight[token_ids]
+        return self.weight[ids]
         # END SOLUTION
 
 
@@ -110,33 +112,34 @@ class SwiGLU(nn.Module):
 class RotaryPositionalEmbedding(nn.Module):
     """RoPE in the "rotate half" layout (Hugging Face Llama's).
 
-    Dimension ``i`` and dimension ``i + d_k/2`` form a pair, rotated at position ``p`` by the angle
-    ``p * theta ** (-2i / d_k)`` for ``i < d_k/2``: with ``(x1, x2)`` the two halves of the last
-    dimension, ``out = x * cos + cat(-x2, x1) * sin`` where ``cos``/``sin`` repeat each half's angles.
-    Precompute cos/sin for positions ``0..max_seq_len-1`` as buffers with ``persistent=False``.
+    Dimension ``i`` and dimension ``i + head_dim/2`` form a pair, rotated at position ``p`` by the
+    angle ``p * theta ** (-2i / head_dim)`` for ``i < head_dim/2``: with ``(x1, x2)`` the two halves
+    of the last dimension, ``out = x * cos + cat(-x2, x1) * sin`` where ``cos``/``sin`` repeat each
+    half's angles. Precompute cos/sin for positions ``0..max_seq_len-1`` as buffers with
+    ``persistent=False``.
 
-    forward(x, token_positions): x (..., seq, d_k), token_positions (..., seq) int64 -> same shape as x.
+    forward(x, positions): x (..., seq, head_dim), positions (..., seq) int64 -> same shape as x.
     """
 
-    def __init__(self, theta: float, d_k: int, max_seq_len: int, device: torch.device | None = None):
+    def __init__(self, theta: float, head_dim: int, max_seq_len: int, device: torch.device | None = None):
         super().__init__()
-        # BEGIN SOLUTION: build (max_seq_len, d_k) cos and sin tables and register them as non-persistent buffers
-        inv_freq = 1.0 / (theta ** (torch.arange(0, d_k, 2, device=device).float() / d_k))
+        # BEGIN SOLUTION: build (max_seq_len, head_dim) cos and sin tables and register them as non-persistent buffers
+        inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, device=device).float() / head_dim))
         angles = torch.arange(max_seq_len, device=device).float()[:, None] * inv_freq[None, :]
         angles = torch.cat((angles, angles), dim=-1)
         self.register_buffer("cos", angles.cos(), persistent=False)
         self.register_buffer("sin", angles.sin(), persistent=False)
         # END SOLUTION
 
-    def forward(self, x: torch.Tensor, token_positions: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION: index cos/sin by the positions, then x * cos + rotate_half(x) * sin
-        cos, sin = self.cos[token_positions], self.sin[token_positions]
+        cos, sin = self.cos[positions], self.sin[positions]
         x1, x2 = x.chunk(2, dim=-1)
         return x * cos + torch.cat((-x2, x1), dim=-1) * sin
         # END SOLUTION
 
 
-def softmax(x: torch.Tensor, dim: int) -> torch.Tensor:
+def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Numerically stable softmax along ``dim`` (subtract the max first)."""
     # BEGIN SOLUTION: subtract the max along dim, exponentiate, normalise
     e = (x - x.amax(dim=dim, keepdim=True)).exp()
@@ -173,18 +176,19 @@ def scaled_dot_product_attention(
     # END SOLUTION
 
 
-class MultiHeadSelfAttention(nn.Module):
+class CausalSelfAttention(nn.Module):
     """Causal multi-head self-attention with RoPE on queries and keys.
 
     Submodules: ``q_proj``, ``k_proj``, ``v_proj`` (d_model -> d_model), ``output_proj`` (d_model ->
-    d_model), all :class:`Linear`; head ``h`` uses columns ``h*d_k : (h+1)*d_k`` of the projections,
-    ``d_k = d_model // num_heads``. Keep the RoPE module as ``self.rope`` (its buffers are not saved).
+    d_model), all :class:`Linear`; head ``h`` uses rows ``h*head_dim : (h+1)*head_dim`` of the
+    projections, ``head_dim = d_model // num_heads``. Keep the RoPE module as ``self.rope`` (its
+    buffers are not saved). The arguments are the fields of ``course_lib.model.ModelConfig``.
 
-    forward(x, token_positions=None): x (batch, seq, d_model) -> (batch, seq, d_model); positions
+    forward(x, positions=None): x (batch, seq, d_model) -> (batch, seq, d_model); positions
     default to ``0..seq-1``.
     """
 
-    def __init__(self, d_model: int, num_heads: int, max_seq_len: int, theta: float = 10000.0):
+    def __init__(self, d_model: int, num_heads: int, context_length: int, rope_theta: float = 10000.0):
         super().__init__()
         self.num_heads = num_heads
         # BEGIN SOLUTION: the four projections and a RotaryPositionalEmbedding of width d_model // num_heads
@@ -192,23 +196,23 @@ class MultiHeadSelfAttention(nn.Module):
         self.k_proj = Linear(d_model, d_model)
         self.v_proj = Linear(d_model, d_model)
         self.output_proj = Linear(d_model, d_model)
-        self.rope = RotaryPositionalEmbedding(theta, d_model // num_heads, max_seq_len)
+        self.rope = RotaryPositionalEmbedding(rope_theta, d_model // num_heads, context_length)
         # END SOLUTION
 
-    def forward(self, x: torch.Tensor, token_positions: torch.Tensor | None = None) -> torch.Tensor:
-        # BEGIN SOLUTION: project, split heads to (batch, heads, seq, d_k), RoPE on q and k, causal attention, merge heads, project
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        # BEGIN SOLUTION: project, split heads to (batch, heads, seq, head_dim), RoPE on q and k, causal attention, merge heads, project
         b, t, d = x.shape
         h = self.num_heads
-        if token_positions is None:
-            token_positions = torch.arange(t, device=x.device)
+        if positions is None:
+            positions = torch.arange(t, device=x.device)
 
         def heads(y: torch.Tensor) -> torch.Tensor:
             return y.view(b, t, h, d // h).transpose(1, 2)
 
         q, k, v = heads(self.q_proj(x)), heads(self.k_proj(x)), heads(self.v_proj(x))
-        if token_positions.ndim == 2:
-            token_positions = token_positions[:, None, :]
-        q, k = self.rope(q, token_positions), self.rope(k, token_positions)
+        if positions.ndim == 2:
+            positions = positions[:, None, :]
+        q, k = self.rope(q, positions), self.rope(k, positions)
         mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
         out = scaled_dot_product_attention(q, k, v, mask)
         return self.output_proj(out.transpose(1, 2).reshape(b, t, d))
@@ -218,15 +222,15 @@ class MultiHeadSelfAttention(nn.Module):
 class TransformerBlock(nn.Module):
     """Pre-norm block: ``y = x + attn(ln1(x))``, then ``y + ffn(ln2(y))``.
 
-    Submodules: ``ln1``, ``attn`` (:class:`MultiHeadSelfAttention`), ``ln2``, ``ffn`` (:class:`SwiGLU`).
+    Submodules: ``ln1``, ``attn`` (:class:`CausalSelfAttention`), ``ln2``, ``ffn`` (:class:`SwiGLU`).
     x: (batch, seq, d_model) -> same shape.
     """
 
-    def __init__(self, d_model: int, num_heads: int, d_ff: int, max_seq_len: int, theta: float = 10000.0):
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, context_length: int, rope_theta: float = 10000.0):
         super().__init__()
         # BEGIN SOLUTION: ln1, attn, ln2, ffn
         self.ln1 = RMSNorm(d_model)
-        self.attn = MultiHeadSelfAttention(d_model, num_heads, max_seq_len, theta)
+        self.attn = CausalSelfAttention(d_model, num_heads, context_length, rope_theta)
         self.ln2 = RMSNorm(d_model)
         self.ffn = SwiGLU(d_model, d_ff)
         # END SOLUTION

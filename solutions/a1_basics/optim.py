@@ -55,16 +55,16 @@ class AdamW(torch.optim.Optimizer):
         return loss
 
 
-def cosine_schedule(t: int, max_lr: float, min_lr: float, warmup_iters: int, cosine_cycle_iters: int) -> float:
-    """Learning rate at step ``t``: linear warm-up ``max_lr * t / warmup_iters`` for ``t < warmup_iters``;
-    cosine from ``max_lr`` down to ``min_lr`` for ``warmup_iters <= t <= cosine_cycle_iters``;
+def cosine_schedule(step: int, max_lr: float, min_lr: float, warmup_steps: int, cosine_steps: int) -> float:
+    """Learning rate at ``step``: linear warm-up ``max_lr * step / warmup_steps`` for ``step < warmup_steps``;
+    cosine from ``max_lr`` down to ``min_lr`` for ``warmup_steps <= step <= cosine_steps``;
     ``min_lr`` afterwards."""
     # BEGIN SOLUTION: three cases
-    if t < warmup_iters:
-        return max_lr * t / warmup_iters
-    if t > cosine_cycle_iters:
+    if step < warmup_steps:
+        return max_lr * step / warmup_steps
+    if step > cosine_steps:
         return min_lr
-    progress = (t - warmup_iters) / (cosine_cycle_iters - warmup_iters)
+    progress = (step - warmup_steps) / (cosine_steps - warmup_steps)
     return min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (max_lr - min_lr)
     # END SOLUTION
 

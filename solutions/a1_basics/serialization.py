@@ -10,25 +10,25 @@ from torch import nn
 
 
 def save_checkpoint(
-    model: nn.Module, optimizer: torch.optim.Optimizer, iteration: int, out: str | os.PathLike | BinaryIO | IO[bytes]
+    model: nn.Module, optimizer: torch.optim.Optimizer, step: int, out: str | os.PathLike | BinaryIO | IO[bytes]
 ) -> None:
-    """Write the model's and the optimizer's state dicts and ``iteration`` to ``out`` with ``torch.save``.
+    """Write the model's and the optimizer's state dicts and ``step`` to ``out`` with ``torch.save``.
 
     Save only tensors, numbers, strings and plain containers (state dicts are), so that
     ``torch.load(out, weights_only=True)`` can read it back: that loader refuses pickled code.
     """
-    # BEGIN SOLUTION: one dict with "model", "optimizer" and "iteration"
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration}, out)
+    # BEGIN SOLUTION: one dict with "model", "optimizer" and "step"
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, out)
     # END SOLUTION
 
 
 def load_checkpoint(
     src: str | os.PathLike | BinaryIO | IO[bytes], model: nn.Module, optimizer: torch.optim.Optimizer
 ) -> int:
-    """Restore ``model`` and ``optimizer`` from ``src`` (with ``weights_only=True``); return the iteration."""
+    """Restore ``model`` and ``optimizer`` from ``src`` (with ``weights_only=True``); return the step."""
     # BEGIN SOLUTION: torch.load(..., weights_only=True), then load_state_dict on both
     state = torch.load(src, weights_only=True)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
-    return int(state["iteration"])
+    return int(state["step"])
     # END SOLUTION

@@ -59,14 +59,15 @@ class DDPIndividualParameters(nn.Module):
 
 
 class DDPBucketed(nn.Module):
-    """Data parallelism with gradients grouped into buckets of at most ``bucket_size_mb`` MB each.
+    """Data parallelism with gradients grouped into buckets of about ``bucket_size_mb`` MB each.
 
     Fill buckets with the trainable parameters in *reverse* order of ``module.parameters()`` (about
-    the order backward produces their gradients), closing a bucket before a parameter would take it
-    over ``bucket_size_mb`` megabytes (10^6 bytes) of gradients; a parameter bigger than that gets a
-    bucket of its own. When the last gradient of a bucket is ready, flatten the bucket's gradients
+    the order backward produces their gradients), by PyTorch DDP's rule: add parameters to the open
+    bucket and close it as soon as it holds at least ``bucket_size_mb`` megabytes (10^6 bytes) of
+    gradients, so every bucket but the last reaches the cap (its last parameter may take it over);
+    ``bucket_size_mb=0`` gives every parameter a bucket of its own. When the last gradient of a bucket is ready, flatten the bucket's gradients
     into one tensor and start one asynchronous all-reduce for it. ``self.buckets`` must be a list with
-    one entry per bucket (the tests count them).
+    one list of parameters per bucket (the tests count the buckets and their parameters).
     """
 
     def __init__(self, module: nn.Module, bucket_size_mb: float) -> None:
@@ -78,14 +79,16 @@ class DDPBucketed(nn.Module):
                 dist.broadcast(tensor.data, src=0)
         cap = bucket_size_mb * 1e6
         self.buckets: list[list[nn.Parameter]] = []
-        size = 0.0
+        current: list[nn.Parameter] = []
+        size = 0
         for param in reversed([p for p in module.parameters() if p.requires_grad]):
-            nbytes = param.numel() * param.element_size()
-            if not self.buckets or size + nbytes > cap:
-                self.buckets.append([])
-                size = 0.0
-            self.buckets[-1].append(param)
-            size += nbytes
+            current.append(param)
+            size += param.numel() * param.element_size()
+            if size >= cap:
+                self.buckets.append(current)
+                current, size = [], 0
+        if current:
+            self.buckets.append(current)
         self._bucket_of = {id(p): i for i, bucket in enumerate(self.buckets) for p in bucket}
         self._ready = [0] * len(self.buckets)
         self._pending: list[tuple[Any, torch.Tensor, int]] = []

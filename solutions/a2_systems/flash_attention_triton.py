@@ -1,6 +1,6 @@
 """Assignment 2, part 1b: the FlashAttention-2 forward pass as a Triton kernel.
 
-Same contract as :class:`flash_attention_pytorch.FlashAttentionPytorch` (shapes, causal mask, scale,
+Same contract as :class:`flash_attention_pytorch.FlashAttention2Function` (shapes, causal mask, scale,
 saving only q, k, v, O and the log-sum-exp L), with the forward pass written as one Triton kernel:
 a program per (query tile, batch * head) that streams the key/value tiles through the online
 softmax. The backward pass recomputes from L, reusing ``attention_backward`` from part 1a.
@@ -68,8 +68,8 @@ def flash_fwd_kernel(
     # END SOLUTION
 
 
-class FlashAttentionTriton(torch.autograd.Function):
-    """``FlashAttentionTriton.apply(q, k, v, is_causal)`` -> o: (batch, heads, seq_q, head_dim)."""
+class FlashAttention2TritonFunction(torch.autograd.Function):
+    """``FlashAttention2TritonFunction.apply(q, k, v, is_causal)`` -> o: (batch, heads, seq_q, head_dim)."""
 
     @staticmethod
     def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool = False) -> torch.Tensor:  # type: ignore[override]

@@ -89,7 +89,7 @@ class ShardedUnit(nn.Module):
         # END SOLUTION
 
 
-class FSDP(nn.Module):
+class FullyShardedDataParallel(nn.Module):
     """Wrap ``module`` in place: every leaf module that owns parameters becomes a :class:`ShardedUnit`.
 
     ``forward`` runs the wrapped model; ``parameters()`` yields only the shards; ``full_state_dict()``

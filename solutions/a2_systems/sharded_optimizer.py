@@ -24,7 +24,7 @@ class ShardedOptimizer(torch.optim.Optimizer):
     Args:
         params: parameters or parameter groups, the same on every rank.
         optimizer_cls: the optimizer to shard.
-        **kwargs: its hyperparameters (``lr``, ``weight_decay``...).
+        **defaults: its hyperparameters (``lr``, ``weight_decay``...).
 
     ``self.param_groups`` holds every parameter (so ``zero_grad`` and learning-rate schedulers work);
     ``self.optimizer`` is the ``optimizer_cls`` instance over this rank's parameters only (the tests
@@ -32,14 +32,14 @@ class ShardedOptimizer(torch.optim.Optimizer):
     are balanced (greedy: give each parameter to the rank with the fewest elements so far).
     """
 
-    def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], **kwargs: Any) -> None:
-        # BEGIN SOLUTION: remember the class, its kwargs, the rank and world size, per-rank element counts and each parameter's owner, before calling super().__init__(params, kwargs) (which calls add_param_group)
+    def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], **defaults: Any) -> None:
+        # BEGIN SOLUTION: remember the class, its kwargs, the rank and world size, per-rank element counts and each parameter's owner, before calling super().__init__(params, defaults) (which calls add_param_group)
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
-        self._optimizer_cls, self._kwargs = optimizer_cls, kwargs
-        self._elements = [0] * self.world_size
-        self._owner: dict[int, int] = {}
+        self._optimizer_cls, self._defaults = optimizer_cls, defaults
+        self._load = [0] * self.world_size
+        self.owner: dict[int, int] = {}
         self.optimizer: torch.optim.Optimizer | None = None
-        super().__init__(params, kwargs)
+        super().__init__(params, defaults)
         # END SOLUTION
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -49,14 +49,14 @@ class ShardedOptimizer(torch.optim.Optimizer):
         group = self.param_groups[-1]
         mine = []
         for param in group["params"]:
-            owner = min(range(self.world_size), key=lambda r: self._elements[r])
-            self._elements[owner] += param.numel()
-            self._owner[id(param)] = owner
+            owner = min(range(self.world_size), key=lambda r: self._load[r])
+            self._load[owner] += param.numel()
+            self.owner[id(param)] = owner
             if owner == self.rank:
                 mine.append(param)
         local = {**{k: v for k, v in group.items() if k != "params"}, "params": mine}
         if self.optimizer is None:
-            self.optimizer = self._optimizer_cls([local], **self._kwargs)
+            self.optimizer = self._optimizer_cls([local], **self._defaults)
         else:
             self.optimizer.add_param_group(local)
         # END SOLUTION
@@ -70,6 +70,6 @@ class ShardedOptimizer(torch.optim.Optimizer):
         loss = self.optimizer.step(closure, **kwargs)
         for group in self.param_groups:
             for param in group["params"]:
-                dist.broadcast(param.data, src=self._owner[id(param)])
+                dist.broadcast(param.data, src=self.owner[id(param)])
         return loss
         # END SOLUTION

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.parallel_helpers import assert_same, expected_bucket_count, reference_run, run, train_worker
+from tests.parallel_helpers import assert_same, expected_buckets, reference_run, run, train_worker
 
 MODULE = "a2_systems.ddp"
 
@@ -71,9 +71,17 @@ def test_bucketed_with_tied_weights(ddp):
 def test_bucketed_bucket_count_and_overlap(ddp):
     size = 0.002  # MB: several buckets, fewer than parameters
     results = run(train_worker, ddp.__name__, "DDPBucketed", "mlp", (size,))
-    expected = expected_bucket_count("mlp", size)
+    # Reversed, the parameters hold 32, 1024, 256, 8192, 256 and 1536 bytes: the first bucket closes
+    # at 9504 bytes (its last parameter passes the 2000-byte cap), the last one stays under it.
+    partition = expected_buckets("mlp", size)
+    assert partition == [4, 2]
+    expected = len(partition)
     assert 1 < expected < len(results[0]["params"])
     assert results[0]["buckets"] == expected, f"{results[0]['buckets']} buckets, expected {expected} for {size} MB"
+    assert results[0]["bucket_params"] == partition, (
+        f"parameters per bucket {results[0]['bucket_params']}, expected {partition}: close a bucket as soon as it "
+        "holds at least bucket_size_mb (PyTorch DDP's rule)"
+    )
     during = [is_async for in_backward, is_async in results[0]["calls"] if in_backward]
     assert len(during) == expected, f"expected one all-reduce per bucket during backward, saw {len(during)}"
     assert all(during), "all-reduces started during backward must be asynchronous (async_op=True)"

@@ -80,7 +80,7 @@ def check_gradients(fn, shape, seed, *, dtype=torch.float32, device="cpu", tol=N
 
 @pytest.fixture(scope="module")
 def torch_impl(load_impl):
-    return load_impl(PYTORCH).FlashAttentionPytorch
+    return load_impl(PYTORCH).FlashAttention2Function
 
 
 @pytest.mark.grade(part="flash_pytorch", points=2)
@@ -114,7 +114,7 @@ def test_pytorch_gradients_match_naive_attention(torch_impl):
 
 @pytest.fixture(scope="module")
 def triton_impl(load_impl):
-    return load_impl(TRITON).FlashAttentionTriton
+    return load_impl(TRITON).FlashAttention2TritonFunction
 
 
 @needs_triton

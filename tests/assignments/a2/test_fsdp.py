@@ -48,7 +48,7 @@ def _fsdp_worker(module_name: str) -> dict:
             return real[name](*args, **kwargs)
         return record
 
-    wrapped = importlib.import_module(module_name).FSDP(model)
+    wrapped = importlib.import_module(module_name).FullyShardedDataParallel(model)
     shard_numels = [p.numel() for p in wrapped.parameters()]
     opt = make_optimizer(wrapped.parameters())
     for name in real:
@@ -104,7 +104,7 @@ def test_fsdp_communicates_by_all_gather_and_reduce_scatter(fsdp):
 
 def _tied_worker(module_name: str) -> str:
     try:
-        importlib.import_module(module_name).FSDP(make_model("tied"))
+        importlib.import_module(module_name).FullyShardedDataParallel(make_model("tied"))
     except ValueError as err:
         return str(err)
     return ""

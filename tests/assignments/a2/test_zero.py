@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from course_lib.parallel import DataParallel
+from course_lib.parallel import DistributedDataParallel
 from tests.parallel_helpers import (
     STEPS,
     WORLD,
@@ -25,7 +25,7 @@ from tests.parallel_helpers import (
 )
 
 SHARDED = "a2_systems.sharded_optimizer"
-# Gradients are averaged by course_lib's DataParallel (same interface as your DDPBucketed), so a bug
+# Gradients are averaged by course_lib's DistributedDataParallel (same interface as your DDPBucketed), so a bug
 # in your DDP costs no points here.
 REFERENCE_DDP = "course_lib.parallel.ddp"
 
@@ -39,7 +39,7 @@ def sharded(load_impl):
 @pytest.mark.grade(part="sharded_optimizer", points=3)
 @pytest.mark.timeout(120)
 def test_sharded_adamw_matches_single_process(sharded):
-    results = run(train_worker, REFERENCE_DDP, "DataParallel", "mlp", (1.0,), sharded)
+    results = run(train_worker, REFERENCE_DDP, "DistributedDataParallel", "mlp", (1.0,), sharded)
     _, params = reference_run("mlp")
     for rank, r in enumerate(results):
         assert_same(r["params"], params, f"rank {rank}: parameters after training")
@@ -48,7 +48,7 @@ def test_sharded_adamw_matches_single_process(sharded):
 @pytest.mark.grade(part="sharded_optimizer", points=2)
 @pytest.mark.timeout(120)
 def test_sharded_adamw_with_tied_weights(sharded):
-    results = run(train_worker, REFERENCE_DDP, "DataParallel", "tied", (1.0,), sharded)
+    results = run(train_worker, REFERENCE_DDP, "DistributedDataParallel", "tied", (1.0,), sharded)
     _, params = reference_run("tied")
     for rank, r in enumerate(results):
         assert_same(r["params"], params, f"rank {rank}: parameters after training")
@@ -57,7 +57,7 @@ def test_sharded_adamw_with_tied_weights(sharded):
 @pytest.mark.grade(part="sharded_optimizer", points=2)
 @pytest.mark.timeout(120)
 def test_optimizer_state_is_sharded(sharded):
-    results = run(train_worker, REFERENCE_DDP, "DataParallel", "mlp", (1.0,), sharded)
+    results = run(train_worker, REFERENCE_DDP, "DistributedDataParallel", "mlp", (1.0,), sharded)
     model = make_model("mlp")
     full = make_optimizer(model.parameters())
     loss_of(model, *batch("mlp", 0)).backward()
@@ -74,7 +74,7 @@ def test_optimizer_state_is_sharded(sharded):
 def _groups_worker(sharded: str) -> list[torch.Tensor]:
     rank = dist.get_rank()
     model = make_model("mlp")
-    dp = DataParallel(model, bucket_size_mb=1.0)
+    dp = DistributedDataParallel(model, bucket_size_mb=1.0)
     opt = importlib.import_module(sharded).ShardedOptimizer(param_groups(model), torch.optim.SGD, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for step in range(STEPS):
