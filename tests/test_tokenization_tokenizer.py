@@ -175,3 +175,9 @@ def test_encode_iterable_memory_is_bounded(tok):
     count, peak = encode_stream_peak_memory(tok.encode_iterable, total_lines)
     assert count > total_lines * 10
     assert peak < 4 * 2**20, f"encode_iterable peaked at {peak / 2**20:.1f} MiB for {len(STREAM_LINE) * total_lines / 2**20:.1f} MiB of text"
+
+
+def test_no_merges_at_all():
+    tok = Tokenizer({i: bytes([i]) for i in range(256)}, [])
+    text = " ".join(f"word{i} ünïcode" for i in range(100))
+    assert tok.encode(text) == list(text.encode())
