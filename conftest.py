@@ -36,8 +36,8 @@ def _skip_maintainer_checks_on_a_students_copy(items: list[pytest.Item]) -> None
     marked = [item for item in items if "maintainer" in item.keywords]
     if not marked:
         return
-    from course_lib.paths import repo_root
-    from course_lib.release import student_changes
+    from course_lib.tools.paths import repo_root
+    from course_lib.tools.release import student_changes
 
     changed = student_changes(repo_root())
     if not changed:

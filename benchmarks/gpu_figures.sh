@@ -9,7 +9,7 @@ out=${1:?usage: bash benchmarks/gpu_figures.sh OUTDIR [NOTEBOOK ...]}
 shift
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-course() { python3 -c 'import sys; from course_lib.cli import main; sys.exit(main(sys.argv[1:]))' "$@"; }
+course() { python3 -c 'import sys; from course_lib.tools.cli import main; sys.exit(main(sys.argv[1:]))' "$@"; }
 step() { echo "=== $1 ($(date -u +%T))"; }
 
 step gpu; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee "$out/gpu.txt"

@@ -145,7 +145,7 @@ def test_committed_runs_are_consistent():
 @pytest.mark.slow
 def test_course_align_quick(tmp_path):
     from course_lib.alignment.runs import load_runs, load_sft_model
-    from course_lib.cli import main
+    from course_lib.tools.cli import main
 
     assert main(["align", "--quick", "--no-progress", "--out", str(tmp_path)]) == 0
     runs = load_runs(tmp_path)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.grading import grade
-from course_lib.paths import repo_root
+from course_lib.tools.grading import grade
+from course_lib.tools.paths import repo_root
 
 REPO = repo_root()
 ASSIGNMENTS = sorted(p.name for p in (REPO / "tests" / "assignments").iterdir() if p.is_dir() and p.name.startswith("a"))

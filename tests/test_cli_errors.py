@@ -16,10 +16,10 @@ import nbformat
 import pytest
 import torch
 
-from course_lib.cli import main
 from course_lib.corpora import EOT
 from course_lib.model import ModelConfig, TransformerLM
 from course_lib.tokenization.files import write_vocab_merges
+from course_lib.tools.cli import main
 from course_lib.training import save_checkpoint
 
 TINY = ModelConfig(vocab_size=257, context_length=16, d_model=16, num_layers=1, num_heads=2, d_ff=32)

@@ -278,7 +278,7 @@ def test_plurals_articles_and_degrees() -> None:
 
 
 def test_course_corpus_command(capsys: pytest.CaptureFixture[str]) -> None:
-    from course_lib.cli import main
+    from course_lib.tools.cli import main
 
     assert main(["corpus", "--megabytes", "0.05", "--split", "validation", "--sample"]) == 0
     out = capsys.readouterr().out

@@ -90,7 +90,7 @@ def test_course_lib_imports_where_triton_is_missing() -> None:
 
 def test_doctor_tells_the_truth_about_this_machine() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "course_lib.cli", "doctor"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "course_lib.tools.cli", "doctor"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
     fields = dict(line.split(None, 1) if " " in line else (line, "") for line in result.stdout.splitlines())

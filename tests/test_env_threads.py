@@ -76,7 +76,7 @@ def test_importing_course_lib_first_makes_openmp_threads_wait_passively():
 
 
 def test_course_train_warns_when_busy_and_uses_one_thread(monkeypatch, capsys, restore_threads):
-    from course_lib.commands import train
+    from course_lib.tools.commands import train
 
     monkeypatch.setattr(env, "busy_cores", lambda interval=0.25: float(CORES))
     line = train._configure_threads(None, torch.device("cpu"))
@@ -90,8 +90,8 @@ def test_course_train_warns_when_busy_and_uses_one_thread(monkeypatch, capsys, r
 
 
 def test_course_train_eta_comes_from_timed_steps():
-    from course_lib.commands import train
     from course_lib.model import ModelConfig, TransformerLM
+    from course_lib.tools.commands import train
     from course_lib.training import TrainConfig
 
     model = TransformerLM.from_config(ModelConfig(vocab_size=64, context_length=16, d_model=32, num_layers=1, num_heads=2, d_ff=64))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.grading import GradeReport, GradingError, grade
-from course_lib.paths import repo_root
+from course_lib.tools.grading import GradeReport, GradingError, grade
+from course_lib.tools.paths import repo_root
 
 REPO = repo_root()
 
@@ -206,7 +206,7 @@ def test_good(load_impl):
 
 
 def _course_cli(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "course_lib.cli", *args], cwd=root, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "course_lib.tools.cli", *args], cwd=root, capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
 
 
@@ -249,7 +249,7 @@ def test_instructor_grades_a_submission_against_their_own_tests(tmp_path: Path) 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e-9", "0", "-1", "ten", "1e9"])
 def test_a_bad_timeout_is_rejected_before_anything_runs(value: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from course_lib.cli import main
+    from course_lib.tools.cli import main
 
     with pytest.raises(SystemExit) as stop:
         main(["grade", "a0", f"--timeout={value}"])
@@ -261,7 +261,7 @@ def test_a_bad_timeout_is_rejected_before_anything_runs(value: str, capsys: pyte
 
 def test_json_to_a_folder_is_a_clear_error_before_grading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    from course_lib.cli import main
+    from course_lib.tools.cli import main
 
     root = make_course(tmp_path / "course", tests=GOOD_TESTS)
     monkeypatch.chdir(root)
@@ -384,7 +384,7 @@ def test_later(load_impl):
     assert load_impl("a9_demo.demo").good() == 42
 '''
     root = make_course(tmp_path / "course", student_code=code, tests=tests)
-    grader = subprocess.Popen([sys.executable, "-m", "course_lib.cli", "grade", "a9", "--timeout", "300"], cwd=root,
+    grader = subprocess.Popen([sys.executable, "-m", "course_lib.tools.cli", "grade", "a9", "--timeout", "300"], cwd=root,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 240
     while not (started.exists() and started.read_text()) and time.monotonic() < deadline and grader.poll() is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.grading import GradingError, grade
+from course_lib.tools.grading import GradingError, grade
 from tests.test_grading import make_course
 
 TESTS = '''
@@ -44,7 +44,7 @@ def answer():
 ATTACKS = {
     "patch_the_plugin": '''
 import sys
-plugin = sys.modules.get("course_lib.grading.plugin")
+plugin = sys.modules.get("course_lib.tools.grading.plugin")
 if plugin is not None:
     passed = lambda *args, **kwargs: ("passed", "")
     plugin.classify = passed                      # the old in-process verdict
@@ -162,7 +162,7 @@ def test_the_comparison_guard_passes_library_values_and_refuses_home_made_equali
     import numpy as np
     import torch
 
-    from course_lib.grading.guard import UntrustedValue, checked
+    from course_lib.tools.grading.guard import UntrustedValue, checked
 
     trusted = [None, {}.keys(), torch.zeros(2), torch.Size([2]), np.float64(1.0), np.zeros(2), [1, (2, b"x")],
                {"a": [1.5]}, torch.nn.Parameter(torch.zeros(1)), range(3), "s", torch.float32, pytest.approx(1.0)]  # fmt: skip

@@ -39,7 +39,7 @@ def _free_port() -> int:
 def server():
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-m", "course_lib.cli", "serve", "--model", "draft", "--port", str(port),
+    cmd = [sys.executable, "-m", "course_lib.tools.cli", "serve", "--model", "draft", "--port", str(port),
            "--threads", "1", "--num-blocks", str(NUM_BLOCKS), "--max-batch-size", "8"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from course_lib.kernels.inductor import generated_kernels, memory_ops
-from course_lib.paths import repo_root
+from course_lib.tools.paths import repo_root
 
 H200_SAMPLE = repo_root() / "benchmarks/results/gpu_h200/gelu_chain_inductor.py.txt"
 

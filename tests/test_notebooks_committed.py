@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.paths import repo_root
+from course_lib.tools.paths import repo_root
 
 NOTEBOOKS = sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -10,7 +10,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from course_lib.paths import repo_root
+from course_lib.tools.paths import repo_root
 
 REPO = repo_root()
 
@@ -37,4 +37,4 @@ def test_triton_is_optional_where_it_has_no_wheels() -> None:
 
 def test_console_script_points_at_the_cli() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert project["scripts"] == {"course": "course_lib.cli:main"}
+    assert project["scripts"] == {"course": "course_lib.tools.cli:main"}

@@ -22,16 +22,22 @@ from course_lib.parallel import (
     bytes_sent_per_rank,
     expert_parallel_moe,
     launch,
-    moe_reference,
     optimizer_state_bytes,
     ring_all_reduce,
     time_all_reduce,
-    top_k_routing,
 )
 from course_lib.parallel.ddp import assign_buckets
-from tests.parallel_helpers import batch, loss_of, make_model
-
-STEPS = 3
+from tests.parallel_helpers import (
+    STEPS,
+    batch,
+    local_batch,
+    loss_of,
+    make_model,
+    make_optimizer,
+    param_groups,
+    reference_groups_run,
+    reference_run,
+)
 
 
 # ---------------------------------------------------------------- collectives and the ring
@@ -71,31 +77,6 @@ def test_ring_all_reduce_and_reduce_scatter_all_gather_equal_all_reduce():
 
 
 # ---------------------------------------------------------------- models and data for DDP/ZeRO
-def local_batch(kind: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    x, y = batch(kind, step)
-    rank, world = dist.get_rank(), dist.get_world_size()
-    return x.chunk(world)[rank], y.chunk(world)[rank]
-
-
-def reference_run(kind: str, optimizer: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Single-process training on the full batch: (gradients of step 0, parameters after STEPS)."""
-    model = make_model(kind)
-    opt = make_optimizer(optimizer, model.parameters())
-    grads0: list[torch.Tensor] = []
-    for step in range(STEPS):
-        loss_of(model, *batch(kind, step)).backward()
-        if step == 0:
-            grads0 = [p.grad.clone() for p in model.parameters()]
-        opt.step()
-        opt.zero_grad()
-    return grads0, [p.detach().clone() for p in model.parameters()]
-
-
-def make_optimizer(name: str, params, sharded: bool = False, counter: CommCounter | None = None):
-    cls, kwargs = (torch.optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}) if name == "adamw" else (torch.optim.SGD, {"lr": 0.3, "momentum": 0.9})
-    return ShardedOptimizer(params, cls, counter=counter, **kwargs) if sharded else cls(params, **kwargs)
-
-
 def _data_parallel_worker(kinds: list[str]) -> dict:
     rank = dist.get_rank()
     out: dict = {}
@@ -114,7 +95,7 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 wrapped = DistributedDataParallel(model, bucket_size_mb=mb, counter=counter)
                 sync = wrapped.finish_gradient_synchronization
                 out[(kind, variant, "buckets")] = len(wrapped.buckets)
-            opt = make_optimizer("adamw", model.parameters(), sharded=variant == "zero1", counter=counter)
+            opt = make_optimizer(model.parameters(), "adamw", sharded=ShardedOptimizer if variant == "zero1" else None, counter=counter)
             for step in range(STEPS):
                 loss_of(wrapped, *local_batch(kind, step)).backward()
                 sync()
@@ -147,7 +128,7 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
                     torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-11, msg=f"{kind}/{variant} parameters")
         # ZeRO-1: the ranks' shards of AdamW state add up to the unsharded optimizer's state.
         full = make_model(kind)
-        opt = make_optimizer("adamw", full.parameters())
+        opt = make_optimizer(full.parameters(), "adamw")
         loss_of(full, *batch(kind, 0)).backward()
         opt.step()
         shards = [r[(kind, "zero1", "state_bytes")] for r in results]
@@ -210,7 +191,7 @@ def _zero_groups_worker() -> dict:
     rank = dist.get_rank()
     model = make_model("mlp")
     dp = DistributedDataParallel(model, bucket_size_mb=1.0)
-    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
+    groups = param_groups(model)
     opt = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for step in range(STEPS):
@@ -239,18 +220,10 @@ def _zero_groups_worker() -> dict:
 @pytest.mark.timeout(60)
 def test_sharded_optimizer_keeps_param_groups_lr_schedules_and_checkpoints():
     results = launch(_zero_groups_worker, world_size=2, timeout=40)
-    model = make_model("mlp")
-    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
-    opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
-    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    for step in range(STEPS):
-        loss_of(model, *batch("mlp", step)).backward()
-        opt.step()
-        opt.zero_grad()
-        schedule.step()
+    reference = reference_groups_run()
     for r in results:
-        for got, want in zip(r["params"], model.parameters()):
-            torch.testing.assert_close(got, want.detach(), rtol=1e-10, atol=1e-12)
+        for got, want in zip(r["params"], reference, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
         assert r["restored"]
         assert "not a ShardedOptimizer checkpoint" in r["errors"][0] and "each rank holds a different shard" in r["errors"][1]
 
@@ -264,17 +237,24 @@ def _dense_mlp() -> tuple[nn.Linear, nn.Linear, torch.Tensor, torch.Tensor]:
     return up, down, x, coef
 
 
-def _experts(num: int, d: int) -> tuple[list[nn.Module], nn.Linear]:
+def _moe(d: int, skew: bool):
+    """The course's MoE layer (4 experts, top 2). ``skew``: its router sends every token of
+    :func:`_tokens` to experts 0 and 1, both on rank 0."""
+    from course_lib.model import ModelConfig, MoEFeedForward
+
     torch.manual_seed(4)
-    experts = [nn.Sequential(nn.Linear(d, 12), nn.GELU(), nn.Linear(12, d)).double() for _ in range(num)]
-    return experts, nn.Linear(d, num).double()
+    config = ModelConfig(vocab_size=2, context_length=2, d_model=d, num_layers=1, num_heads=1, d_ff=12, num_experts=4, top_k=2)
+    moe = MoEFeedForward(config).double()
+    if skew:  # the tokens' mean is (3, ..., 3): large logits for experts 0 and 1, negative for 2 and 3
+        with torch.no_grad():
+            moe.router.weight[:2] += 1.0
+            moe.router.weight[2:] -= 1.0
+    return moe
 
 
-def _tokens(rank: int, d: int, skew: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _tokens(rank: int, d: int, skew: bool) -> torch.Tensor:
     g = torch.Generator().manual_seed(50 + rank)
-    x = torch.randn(7 + rank, d, generator=g, dtype=torch.float64)
-    bias = torch.tensor([8.0, 8.0, 0.0, 0.0], dtype=torch.float64) if skew else torch.zeros(4, dtype=torch.float64)
-    return x, bias
+    return torch.randn(7 + rank, d, generator=g, dtype=torch.float64) + (3.0 if skew else 0.0)
 
 
 def _tp_ep_worker() -> dict:
@@ -292,15 +272,15 @@ def _tp_ep_worker() -> dict:
     }
     num, d = 4, 6
     for skew in (False, True):  # skew: every token prefers experts 0 and 1, all on rank 0
-        experts, router = _experts(num, d)
-        local = experts[rank * num // world : (rank + 1) * num // world]
-        tokens, bias = _tokens(rank, d, skew)
-        tokens.requires_grad_()
-        weights, indices = top_k_routing(router(tokens) + bias, k=2)
-        y = expert_parallel_moe(tokens, weights, indices, local, num)
+        moe = _moe(d, skew)
+        local = moe.experts[rank * num // world : (rank + 1) * num // world]
+        tokens = _tokens(rank, d, skew).requires_grad_()
+        routing = moe.router(tokens)
+        y = expert_parallel_moe(tokens, routing, local)
         (y * y).sum().backward()
         result[("ep", skew)] = {
-            "out": y.detach(), "x_grad": tokens.grad, "router_grad": router.weight.grad,
+            "out": y.detach(), "x_grad": tokens.grad, "router_grad": moe.router.weight.grad,
+            "experts_used": routing.indices.unique().tolist(),
             "expert_grads": [p.grad for e in local for p in e.parameters()],
         }
     return result
@@ -326,24 +306,23 @@ def test_tensor_and_expert_parallel_equal_the_dense_layers():
     assert results[0]["tp_calls"] == {"all_reduce forward": 1, "all_reduce backward": 1}
     assert results[0]["tp_payload"] == {"all_reduce forward": activation_bytes, "all_reduce backward": activation_bytes}
     # Expert parallel MoE against the single-process MoE over every rank's tokens.
-    num, d = 4, 6
+    d = 6
     for skew in (False, True):
-        experts, router = _experts(num, d)
-        total_router_grad = torch.zeros_like(router.weight)
+        moe = _moe(d, skew)
+        total_router_grad = torch.zeros_like(moe.router.weight)
         for rank in range(world):
-            router.zero_grad()
-            tokens, bias = _tokens(rank, d, skew)
-            tokens.requires_grad_()
-            weights, indices = top_k_routing(router(tokens) + bias, k=2)
-            y = moe_reference(tokens, weights, indices, experts)
+            moe.router.zero_grad()
+            tokens = _tokens(rank, d, skew).requires_grad_()
+            y = moe(tokens)
             (y * y).sum().backward()
-            total_router_grad += router.weight.grad
+            total_router_grad += moe.router.weight.grad
             got = results[rank][("ep", skew)]
+            assert got["experts_used"] == ([0, 1] if skew else [0, 1, 2, 3])
             torch.testing.assert_close(got["out"], y.detach())
             torch.testing.assert_close(got["x_grad"], tokens.grad)
         # An expert no token chose has no gradient in the reference; the parallel one has zeros.
         torch.testing.assert_close(sum(r[("ep", skew)]["router_grad"] for r in results), total_router_grad)
-        want = [torch.zeros_like(p) if p.grad is None else p.grad for e in experts for p in e.parameters()]
+        want = [torch.zeros_like(p) if p.grad is None else p.grad for e in moe.experts for p in e.parameters()]
         got = [g for r in results for g in r[("ep", skew)]["expert_grads"]]
         for g, w in zip(got, want, strict=True):
             torch.testing.assert_close(g, w)
@@ -365,7 +344,7 @@ def _moe_worker() -> dict:
     flat = x.reshape(-1, 8)
     routing = moe.router(flat)
     per_rank = 4 // world
-    y = expert_parallel_moe(flat, routing.weights, routing.indices, moe.experts[rank * per_rank : (rank + 1) * per_rank], 4)
+    y = expert_parallel_moe(flat, routing, moe.experts[rank * per_rank : (rank + 1) * per_rank])
     y.sum().backward()
     return {"y": y.view_as(x).detach(), "router_grad": moe.router.weight.grad}
 

@@ -7,9 +7,7 @@ import torch
 import torch.distributed as dist
 
 from course_lib.parallel import CommCounter, FullyShardedDataParallel, bytes_sent_per_rank, launch
-from tests.parallel_helpers import batch, loss_of, make_model
-
-STEPS = 3
+from tests.parallel_helpers import STEPS, batch, loss_of, make_model
 
 
 def _fsdp_worker() -> dict:

@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
+from course_lib.accounting import BYTES_PER_PARAMETER
+from course_lib.model import ModelConfig, TransformerLM
 from course_lib.parallel import (
-    ModelShape,
     ParallelConfig,
     bubble_formula,
     gpipe_order,
@@ -46,11 +47,13 @@ def test_simulator_rejects_deadlocks_and_incomplete_orders():
         simulate([[Op("F", 0), Op("B", 0)], [Op("F", 0)]])
 
 
-def test_parameter_count_matches_a_real_transformer():
-    shape = ModelShape(layers=2, d_model=64, heads=4, vocab=100)
-    layer = lambda: nn.TransformerEncoderLayer(64, 4, dim_feedforward=256, bias=False)  # noqa: E731
-    real = sum(p.numel() for p in nn.ModuleList([nn.Embedding(100, 64), layer(), layer()]).parameters())
-    assert shape.params == pytest.approx(real, rel=0.01)  # only the norms' weights are left out
+def test_planned_weights_are_the_bytes_of_the_real_course_model():
+    config = ModelConfig(vocab_size=100, context_length=16, d_model=64, num_layers=2, num_heads=4, d_ff=172)
+    real = sum(p.numel() for p in TransformerLM.from_config(config).parameters())
+    memory = plan(config, ParallelConfig()).memory
+    for kind in ("weights", "gradients", "optimizer"):
+        assert memory[kind] == BYTES_PER_PARAMETER["mixed"][kind] * real
+    assert plan(config, ParallelConfig(dp=4, zero_stage=3)).memory["weights"] == BYTES_PER_PARAMETER["mixed"]["weights"] * real / 4
 
 
 def test_zero_memory_of_the_optimizer_matches_measured_adam_state():
@@ -67,7 +70,7 @@ def test_zero_memory_of_the_optimizer_matches_measured_adam_state():
 
 
 def test_plan_splits_memory_and_counts_communication():
-    model = ModelShape(layers=24, d_model=2048, heads=16)
+    model = ModelConfig(vocab_size=50_304, context_length=2048, d_model=2048, num_layers=24, num_heads=16, d_ff=5632)
     base = plan(model, ParallelConfig())
     assert base.communication_total == 0  # one GPU talks to nobody
     tp = plan(model, ParallelConfig(tp=2))

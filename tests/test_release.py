@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.paths import repo_root
-from course_lib.release import ReleaseConflict, ReleaseError, check, release, render_skeleton, student_changes
+from course_lib.tools.paths import repo_root
+from course_lib.tools.release import ReleaseConflict, ReleaseError, check, release, render_skeleton, student_changes
 
 REPO = repo_root()
 
@@ -145,7 +145,7 @@ def test_hand_edits_and_stray_files_in_assignments_are_reported(course: Path) ->
 
 def test_course_release_refuses_to_overwrite_a_filled_in_skeleton(course: Path) -> None:
     def run(*flags: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "course_lib.cli", "release", *flags], cwd=course,
+        return subprocess.run([sys.executable, "-m", "course_lib.tools.cli", "release", *flags], cwd=course,
                               capture_output=True, text=True, timeout=60)  # fmt: skip
 
     mine = course / "assignments" / "a9_demo" / "demo.py"
@@ -163,7 +163,7 @@ def test_course_release_refuses_to_overwrite_a_filled_in_skeleton(course: Path) 
 def test_course_release_check_exit_codes(course: Path) -> None:
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "course_lib.cli", "release", "--check"],
+            [sys.executable, "-m", "course_lib.tools.cli", "release", "--check"],
             cwd=course, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
 

@@ -319,7 +319,7 @@ def test_committed_sweep_is_consistent_with_accounting():
 def test_sweep_command_lists_the_committed_runs_as_done(capsys):
     import argparse
 
-    from course_lib.commands import sweep as command
+    from course_lib.tools.commands import sweep as command
 
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)

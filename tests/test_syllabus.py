@@ -1,11 +1,11 @@
-"""The syllabus table: one source (course_lib.syllabus), rendered into the README."""
+"""The syllabus table: one source (course_lib.tools.syllabus), rendered into the README."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from course_lib.paths import repo_root
-from course_lib.syllabus import LECTURES, markdown_table
+from course_lib.tools.paths import repo_root
+from course_lib.tools.syllabus import LECTURES, markdown_table
 
 REPO = repo_root()
 
@@ -14,7 +14,7 @@ def test_readme_syllabus_is_the_rendered_table() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert markdown_table(REPO) in readme, (
         "README.md's syllabus table is stale; paste the output of\n"
-        "python -c 'from course_lib.syllabus import markdown_table; from pathlib import Path; print(markdown_table(Path()))'"
+        "python -c 'from course_lib.tools.syllabus import markdown_table; from pathlib import Path; print(markdown_table(Path()))'"
     )
 
 
@@ -30,4 +30,4 @@ def test_missing_pieces_are_marked_coming(tmp_path: Path) -> None:
 def test_every_existing_notebook_is_in_the_syllabus() -> None:
     listed = {lecture.notebook for lecture in LECTURES}
     for path in (REPO / "notebooks").glob("*.ipynb"):
-        assert f"notebooks/{path.name}" in listed, f"{path.name} is not in course_lib.syllabus.LECTURES"
+        assert f"notebooks/{path.name}" in listed, f"{path.name} is not in course_lib.tools.syllabus.LECTURES"

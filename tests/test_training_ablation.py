@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, replace
 
 from course_lib import accounting
-from course_lib.paths import repo_root
+from course_lib.tools.paths import repo_root
 from course_lib.training.ablation import ABLATION_MODEL, ABLATION_TRAIN, VARIANTS
 
 LOG = repo_root() / "notebooks" / "data" / "ablation_mha_mqa.json"

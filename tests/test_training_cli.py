@@ -7,7 +7,7 @@ import json
 import pytest
 
 from course_lib import accounting
-from course_lib.cli import main
+from course_lib.tools.cli import main
 from course_lib.training import PRESETS, tokenized_corpus
 
 

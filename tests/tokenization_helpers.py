@@ -10,6 +10,8 @@ from pathlib import Path
 
 import regex
 
+from course_lib.tokenization import merge_word
+
 SPECIAL = "<|endoftext|>"
 
 _WORDS = (
@@ -93,15 +95,7 @@ def reference_train_bpe(text: str, vocab_size: int, special_tokens: list[str]) -
         merges.append(best)
         new_words: Counter[tuple[bytes, ...]] = Counter()
         for word, count in words.items():
-            out, i = [], 0
-            while i < len(word):
-                if i + 1 < len(word) and (word[i], word[i + 1]) == best:
-                    out.append(word[i] + word[i + 1])
-                    i += 2
-                else:
-                    out.append(word[i])
-                    i += 1
-            new_words[tuple(out)] += count
+            new_words[merge_word(word, best)] += count
         words = new_words
     return merges
 

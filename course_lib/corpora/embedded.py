@@ -9,7 +9,7 @@ from typing import Literal
 
 from course_lib.corpora.stories import iter_stories
 from course_lib.corpora.textfile import EOT, write_documents
-from course_lib.paths import cache_dir
+from course_lib.tools.paths import cache_dir
 
 __all__ = ["embedded_corpus", "GENERATOR_VERSION", "SPLITS"]
 

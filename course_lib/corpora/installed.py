@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from course_lib.corpora.textfile import EOT, write_documents
-from course_lib.paths import cache_dir
+from course_lib.tools.paths import cache_dir
 
 __all__ = ["INSTALLED_CORPORA", "installed_corpus"]
 

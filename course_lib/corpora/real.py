@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from course_lib.corpora.embedded import SPLITS
 from course_lib.corpora.textfile import EOT, split_stream, write_documents
-from course_lib.paths import cache_dir
+from course_lib.tools.paths import cache_dir
 
 __all__ = ["CORPUS_URLS", "CorpusDownloadError", "real_corpus", "read_documents"]
 

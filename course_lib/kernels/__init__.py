@@ -18,11 +18,9 @@ inputs, and ``return_lse=True`` also returns the differentiable log-sum-exp of e
 
 Importing this package works without Triton (macOS, Windows): the Triton-backed functions then
 raise a ``RuntimeError`` naming the alternative, and :func:`flash_attention_torch` still works.
-:func:`course_lib.env.triton_mode` says which case applies here (``triton_mode`` here is the same
-function, re-exported for the notebooks that call ``K.triton_mode()``).
+:func:`course_lib.env.triton_mode` (the one public way to ask) says which case applies here.
 """
 
-from course_lib.env import triton_mode
 from course_lib.kernels._triton import HAS_TRITON, supported_dtypes
 from course_lib.kernels.flash_attention import FlashAttention2TritonFunction, flash_attention
 from course_lib.kernels.flash_attention_torch import FlashAttention2Function, flash_attention_torch
@@ -33,7 +31,6 @@ from course_lib.kernels.vector_add import add
 
 __all__ = [
     "HAS_TRITON",
-    "triton_mode",
     "supported_dtypes",
     "add",
     "softmax",

@@ -15,51 +15,72 @@ module                 what it holds
 ``planner``            memory per GPU and communication per step for a DP/TP/PP/ZeRO plan
 =====================  ==============================================================
 
-Every module runs alone as a demonstration, e.g. ``python -m course_lib.parallel.ring``. The names
-below (all but the launcher's) are imported lazily from their modules on first use, so that running
-one module as a script does not import it twice.
+Every module runs alone as a demonstration that checks itself against its reference:
+``python -m course_lib.parallel ring`` (or ``ddp``, ``zero``, ...; ``python -m course_lib.parallel``
+lists them).
 """
 
-from __future__ import annotations
+from course_lib.parallel.collectives import (
+    BUS_FACTORS,
+    CommCounter,
+    all_reduce_by_reduce_scatter_all_gather,
+    all_reduce_mean,
+    bus_bandwidth,
+    bytes_sent_per_rank,
+    time_all_reduce,
+)
+from course_lib.parallel.ddp import DistributedDataParallel, all_reduce_gradients, broadcast_module
+from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe
+from course_lib.parallel.fsdp import FullyShardedDataParallel
+from course_lib.parallel.pipeline import (
+    Schedule,
+    bubble_formula,
+    draw_schedule,
+    gpipe_order,
+    one_f_one_b_order,
+    simulate,
+)
+from course_lib.parallel.planner import ParallelConfig, Plan, plan, zero_memory_per_rank
+from course_lib.parallel.ring import ring_all_reduce
+from course_lib.parallel.tensor_parallel import ColumnParallelLinear, RowParallelLinear, TensorParallelMLP
+from course_lib.parallel.zero import ShardedOptimizer, optimizer_state_bytes
 
-import importlib
-from typing import TYPE_CHECKING, Any
+# Last: the function ``launch`` shares its name with its module, and must be what the name means here.
+from course_lib.parallel.launch import LaunchTimeout, RankError, free_port, launch, under_torchrun  # isort: skip
 
-# Eager: the function ``launch`` shares its name with its module, and must win over it.
-from course_lib.parallel.launch import LaunchTimeout, RankError, free_port, launch, under_torchrun
-
-_EXPORTS = {
-    "collectives": ["BUS_FACTORS", "CommCounter", "all_reduce_by_reduce_scatter_all_gather", "all_reduce_mean", "bus_bandwidth", "bytes_sent_per_rank", "time_all_reduce"],
-    "ddp": ["DistributedDataParallel", "all_reduce_gradients", "broadcast_module"],
-    "fsdp": ["FullyShardedDataParallel"],
-    "expert_parallel": ["all_to_all", "expert_parallel_moe", "moe_reference", "top_k_routing"],
-    "pipeline": ["Schedule", "bubble_formula", "draw_schedule", "gpipe_order", "one_f_one_b_order", "simulate"],
-    "planner": ["ModelShape", "ParallelConfig", "Plan", "plan", "zero_memory_per_rank"],
-    "ring": ["ring_all_reduce"],
-    "tensor_parallel": ["ColumnParallelLinear", "RowParallelLinear", "TensorParallelMLP"],
-    "zero": ["ShardedOptimizer", "optimizer_state_bytes"],
-}
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted([*_MODULE_OF, "LaunchTimeout", "RankError", "free_port", "launch", "under_torchrun"])
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
-
-
-if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from course_lib.parallel.collectives import BUS_FACTORS, CommCounter, all_reduce_by_reduce_scatter_all_gather, all_reduce_mean, bus_bandwidth, bytes_sent_per_rank, time_all_reduce
-    from course_lib.parallel.ddp import DistributedDataParallel, all_reduce_gradients, broadcast_module
-    from course_lib.parallel.fsdp import FullyShardedDataParallel
-    from course_lib.parallel.expert_parallel import all_to_all, expert_parallel_moe, moe_reference, top_k_routing
-    from course_lib.parallel.pipeline import Schedule, bubble_formula, draw_schedule, gpipe_order, one_f_one_b_order, simulate
-    from course_lib.parallel.planner import ModelShape, ParallelConfig, Plan, plan, zero_memory_per_rank
-    from course_lib.parallel.ring import ring_all_reduce
-    from course_lib.parallel.tensor_parallel import ColumnParallelLinear, RowParallelLinear, TensorParallelMLP
-    from course_lib.parallel.zero import ShardedOptimizer, optimizer_state_bytes
+__all__ = [
+    "launch",
+    "LaunchTimeout",
+    "RankError",
+    "free_port",
+    "under_torchrun",
+    "BUS_FACTORS",
+    "CommCounter",
+    "all_reduce_by_reduce_scatter_all_gather",
+    "all_reduce_mean",
+    "bus_bandwidth",
+    "bytes_sent_per_rank",
+    "time_all_reduce",
+    "DistributedDataParallel",
+    "all_reduce_gradients",
+    "broadcast_module",
+    "ShardedOptimizer",
+    "optimizer_state_bytes",
+    "FullyShardedDataParallel",
+    "ColumnParallelLinear",
+    "RowParallelLinear",
+    "TensorParallelMLP",
+    "Schedule",
+    "bubble_formula",
+    "draw_schedule",
+    "gpipe_order",
+    "one_f_one_b_order",
+    "simulate",
+    "all_to_all",
+    "expert_parallel_moe",
+    "ParallelConfig",
+    "Plan",
+    "plan",
+    "zero_memory_per_rank",
+    "ring_all_reduce",
+]

@@ -134,7 +134,7 @@ def _sweep() -> list[float]:
     return time_all_reduce([2**k for k in range(4, 23, 3)])
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.collectives
+if __name__ == "__main__":  # python -m course_lib.parallel collectives
     from course_lib.parallel.launch import launch
 
     for k, seconds in zip(range(4, 23, 3), launch(_sweep, world_size=2)[0]):

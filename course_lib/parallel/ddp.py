@@ -28,7 +28,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from course_lib.parallel.collectives import CommCounter
+from course_lib.parallel.collectives import CommCounter, all_reduce_mean
 
 __all__ = ["broadcast_module", "all_reduce_gradients", "assign_buckets", "DistributedDataParallel"]
 
@@ -46,14 +46,12 @@ def all_reduce_gradients(module: nn.Module) -> None:
     Call after ``loss.backward()`` and before ``optimizer.step()``. Every parameter that requires a
     gradient must have one, on every rank (otherwise the ranks would issue different collectives).
     """
-    world = dist.get_world_size()
     for name, param in module.named_parameters():
         if not param.requires_grad:
             continue
         if param.grad is None:
             raise RuntimeError(f"parameter {name!r} has no gradient; every trainable parameter must get one")
-        dist.all_reduce(param.grad)
-        param.grad /= world
+        all_reduce_mean(param.grad)
 
 
 def assign_buckets(sizes: Sequence[int], cap: float) -> list[list[int]]:
@@ -178,7 +176,7 @@ def _train(bucket_size_mb: float, steps: int = 3) -> list[torch.Tensor]:
     return [p.detach() for p in model.parameters()]
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.ddp
+if __name__ == "__main__":  # python -m course_lib.parallel ddp
     from course_lib.parallel.launch import launch
 
     reference = launch(_train, world_size=1, args=(0.0,))[0]  # one rank on the whole batch

@@ -1,8 +1,10 @@
 """Expert parallelism: the experts of a mixture-of-experts layer live on different ranks, and tokens
 travel to their experts and back with two all-to-alls.
 
-With ``E`` experts on ``N`` ranks, rank ``r`` holds experts ``r·E/N ... (r+1)·E/N - 1`` and its own
-tokens. A router picks ``k`` experts per token. Then:
+The layer is lecture 03's :class:`~course_lib.model.MoEFeedForward`: its router
+(:class:`~course_lib.model.TopKRouter`) decides, its SwiGLU experts compute; only the *dispatch*
+changes. With ``E`` experts on ``N`` ranks, rank ``r`` holds experts ``r·E/N ... (r+1)·E/N - 1``
+and its own tokens. The model's router picks ``k`` experts per token. Then:
 
 1. **dispatch**: every rank sorts its (token, expert) assignments by expert, tells every other rank
    how many rows it will send it (an all-to-all of counts), and sends the token vectors (an
@@ -12,10 +14,7 @@ tokens. A router picks ``k`` experts per token. Then:
    ``k`` expert outputs weighted by the router's weights.
 
 The all-to-all is differentiable here (its backward is the reverse all-to-all), so experts and
-router train exactly as in the single-process layer, :func:`moe_reference`.
-
-The interface is deliberately minimal: router logits ``(tokens, E)`` → top-k weights and indices,
-and a list of expert modules ``(rows, d) -> (rows, d)``.
+router train exactly as in the single-process layer, ``MoEFeedForward`` (without a capacity limit).
 """
 
 from __future__ import annotations
@@ -26,33 +25,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["top_k_routing", "moe_reference", "all_to_all", "expert_parallel_moe"]
+from course_lib.model.moe import Routing
 
-
-def top_k_routing(logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``k`` best experts per token and their weights (softmax over the chosen ``k`` logits).
-
-    logits: (tokens, experts) -> weights (tokens, k) float, indices (tokens, k) int64.
-    """
-    if logits.ndim != 2:
-        raise ValueError(f"expected router logits of shape (tokens, experts), got {tuple(logits.shape)}")
-    if not 1 <= k <= logits.shape[1]:
-        raise ValueError(f"k must be between 1 and the number of experts {logits.shape[1]}, got {k}")
-    top, indices = logits.topk(k, dim=-1)
-    return top.softmax(dim=-1), indices
-
-
-def moe_reference(x: torch.Tensor, weights: torch.Tensor, indices: torch.Tensor, experts: Sequence[nn.Module]) -> torch.Tensor:
-    """The mixture-of-experts output in one process: ``sum_j weights[t, j] · experts[indices[t, j]](x[t])``.
-
-    x: (tokens, d), weights and indices: (tokens, k) -> (tokens, d).
-    """
-    out = torch.zeros_like(x)
-    for e, expert in enumerate(experts):
-        token, slot = (indices == e).nonzero(as_tuple=True)
-        if token.numel():
-            out = out.index_add(0, token, weights[token, slot, None] * expert(x[token]))
-    return out
+__all__ = ["all_to_all", "expert_parallel_moe"]
 
 
 class _AllToAll(torch.autograd.Function):
@@ -78,17 +53,17 @@ def all_to_all(x: torch.Tensor, send_counts: list[int], recv_counts: list[int]) 
     return _AllToAll.apply(x, list(send_counts), list(recv_counts))
 
 
-def expert_parallel_moe(
-    x: torch.Tensor, weights: torch.Tensor, indices: torch.Tensor, local_experts: Sequence[nn.Module], num_experts: int
-) -> torch.Tensor:
+def expert_parallel_moe(x: torch.Tensor, routing: Routing, local_experts: Sequence[nn.Module]) -> torch.Tensor:
     """This rank's tokens through a mixture of experts spread over all ranks.
 
-    x: (tokens, d) this rank's tokens; weights, indices: (tokens, k) from the router;
-    local_experts: this rank's ``num_experts / N`` experts, global ids ``rank·E/N + i``.
-    Returns (tokens, d), equal to :func:`moe_reference` with all experts in one process.
+    x: (tokens, d) this rank's tokens; routing: the model's router on them
+    (``TopKRouter(x)``: indices and weights (tokens, k), probs (tokens, E));
+    local_experts: this rank's ``E / N`` experts, global ids ``rank·E/N + i``.
+    Returns (tokens, d), equal to ``MoEFeedForward`` (no capacity limit) with all experts in one process.
     Collective: every rank must call it, with ``x.requires_grad`` the same everywhere.
     """
     world, rank = dist.get_world_size(), dist.get_rank()
+    weights, indices, num_experts = routing.weights, routing.indices, routing.probs.shape[-1]
     if num_experts % world:
         raise ValueError(f"num_experts = {num_experts} is not divisible by the world size {world}")
     per_rank = num_experts // world
@@ -119,18 +94,19 @@ def expert_parallel_moe(
 
 
 def _check() -> float:
+    from course_lib.model import ModelConfig, MoEFeedForward
+
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
-    experts = [nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8)) for _ in range(4)]
-    router = nn.Linear(8, 4)
+    config = ModelConfig(vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2)
+    moe = MoEFeedForward(config)
     x = torch.randn(10, 8, generator=torch.Generator().manual_seed(rank))
-    weights, indices = top_k_routing(router(x), k=2)
-    per_rank = len(experts) // world
-    y = expert_parallel_moe(x, weights, indices, experts[rank * per_rank : (rank + 1) * per_rank], len(experts))
-    return (y - moe_reference(x, weights, indices, experts)).abs().max().item()
+    per_rank = len(moe.experts) // world
+    y = expert_parallel_moe(x, moe.router(x), moe.experts[rank * per_rank : (rank + 1) * per_rank])
+    return (y - moe(x)).abs().max().item()
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.expert_parallel
+if __name__ == "__main__":  # python -m course_lib.parallel expert_parallel
     from course_lib.parallel.launch import launch
 
-    print("max |expert parallel - single process| per rank:", launch(_check, world_size=2))
+    print("max |expert parallel - MoEFeedForward| per rank:", launch(_check, world_size=2))

@@ -161,7 +161,7 @@ def draw_schedule(schedule: Schedule, ax: Any, title: str = "") -> None:
     ax.set_title(title or f"p={schedule.stages}, m={schedule.microbatches}, bubble {schedule.bubble_fraction:.0%}")
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.pipeline
+if __name__ == "__main__":  # python -m course_lib.parallel pipeline
     print(" p   m  GPipe   1F1B  (p-1)/(m+p-1)")
     for p in (2, 4, 8):
         for m in (1, 4, 16):

@@ -1,8 +1,10 @@
 """Napkin math for a parallel training run: memory per GPU and bytes communicated per step.
 
-Conventions (mixed-precision training with Adam, as in the ZeRO paper): per parameter 2 bytes of
-bf16 weights, 2 bytes of bf16 gradients and 12 bytes of fp32 optimizer state (master weights, first
-and second moments). Tensor (``tp``) and pipeline (``pp``) parallelism split the parameters; ZeRO
+The model is lecture 03's :class:`~course_lib.model.ModelConfig`, its parameters counted by
+lecture 02's :func:`~course_lib.accounting.parameter_counts`. Bytes per parameter are the accounting
+module's mixed-precision row, ``BYTES_PER_PARAMETER["mixed"]`` (Adam, as in the ZeRO paper): 2 bytes
+of bf16 weights, 2 bytes of bf16 gradients and 12 bytes of fp32 optimizer state (master weights,
+first and second moments). Tensor (``tp``) and pipeline (``pp``) parallelism split the parameters; ZeRO
 shards over the data-parallel (``dp``) ranks: stage 1 the optimizer state, stage 2 also the
 gradients, stage 3 (FSDP) also the weights.
 
@@ -17,24 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ModelShape", "ParallelConfig", "Plan", "plan", "zero_memory_per_rank"]
+from course_lib.accounting import BYTES_PER_PARAMETER, parameter_counts
+from course_lib.model.config import ModelConfig
 
-BYTES_WEIGHT, BYTES_GRAD, BYTES_OPTIMIZER = 2, 2, 12
+__all__ = ["ParallelConfig", "Plan", "plan", "zero_memory_per_rank"]
 
-
-@dataclass(frozen=True)
-class ModelShape:
-    """A decoder-only Transformer: ``layers`` blocks of width ``d_model`` with ``heads`` heads."""
-
-    layers: int
-    d_model: int
-    heads: int
-    vocab: int = 50_304
-
-    @property
-    def params(self) -> int:
-        """About ``12·L·h²`` in the blocks plus the ``vocab·h`` embedding (tied with the output)."""
-        return 12 * self.layers * self.d_model**2 + self.vocab * self.d_model
+BYTES = BYTES_PER_PARAMETER["mixed"]
 
 
 @dataclass(frozen=True)
@@ -92,38 +82,39 @@ def zero_memory_per_rank(params: float, dp: int, stage: int) -> dict[str, float]
     if stage not in (0, 1, 2, 3) or dp < 1:
         raise ValueError(f"need stage in 0..3 and dp >= 1, got stage={stage}, dp={dp}")
     return {
-        "weights": BYTES_WEIGHT * params / (dp if stage >= 3 else 1),
-        "gradients": BYTES_GRAD * params / (dp if stage >= 2 else 1),
-        "optimizer": BYTES_OPTIMIZER * params / (dp if stage >= 1 else 1),
+        "weights": BYTES["weights"] * params / (dp if stage >= 3 else 1),
+        "gradients": BYTES["gradients"] * params / (dp if stage >= 2 else 1),
+        "optimizer": BYTES["optimizer"] * params / (dp if stage >= 1 else 1),
     }
 
 
-def plan(model: ModelShape, config: ParallelConfig) -> Plan:
+def plan(model: ModelConfig, config: ParallelConfig) -> Plan:
     """Memory per GPU and bytes each GPU sends per optimizer step (see the module's conventions)."""
-    if model.layers % config.pp:
-        raise ValueError(f"{model.layers} layers cannot be split into {config.pp} equal pipeline stages")
-    if model.heads % config.tp or model.d_model % config.tp:
-        raise ValueError(f"tp={config.tp} must divide heads={model.heads} and d_model={model.d_model}")
-    s, b, h, a, t = config.seq_len, config.micro_batch, model.d_model, model.heads, config.tp
-    shard = model.params / (config.tp * config.pp)
+    layers = model.num_layers
+    if layers % config.pp:
+        raise ValueError(f"{layers} layers cannot be split into {config.pp} equal pipeline stages")
+    if model.num_heads % config.tp or model.d_model % config.tp:
+        raise ValueError(f"tp={config.tp} must divide num_heads={model.num_heads} and d_model={model.d_model}")
+    s, b, h, a, t = config.seq_len, config.micro_batch, model.d_model, model.num_heads, config.tp
+    shard = parameter_counts(model).total / (config.tp * config.pp)
     memory = zero_memory_per_rank(shard, config.dp, config.zero_stage)
     attention_matrices = 0.0 if config.flash_attention else 5 * a * s / (h * t)
     per_layer = 2 * s * b * h if config.recompute else s * b * h * (10 + 24 / t + attention_matrices)
     in_flight = min(config.pp, config.microbatches)
-    memory["activations"] = model.layers / config.pp * in_flight * per_layer
+    memory["activations"] = layers / config.pp * in_flight * per_layer
     d = config.dp
     dp_factor = 3 * (d - 1) / d if config.zero_stage == 3 else 2 * (d - 1) / d
     act_bytes = 2 * s * b * h  # one bf16 activation tensor (seq, micro_batch, d_model)
     communication = {
-        "data parallel": dp_factor * BYTES_GRAD * shard,
-        "tensor parallel": 4 * (model.layers / config.pp) * config.microbatches * 2 * (t - 1) / t * act_bytes,
+        "data parallel": dp_factor * BYTES["gradients"] * shard,
+        "tensor parallel": 4 * (layers / config.pp) * config.microbatches * 2 * (t - 1) / t * act_bytes,
         "pipeline": (2 * config.microbatches * act_bytes) if config.pp > 1 else 0.0,
     }
     return Plan(memory, communication)
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.planner
-    model = ModelShape(layers=32, d_model=4096, heads=32, vocab=32000)
+if __name__ == "__main__":  # python -m course_lib.parallel planner
+    model = ModelConfig(vocab_size=32000, context_length=4096, d_model=4096, num_layers=32, num_heads=32, d_ff=11008)
     for config in (ParallelConfig(dp=8), ParallelConfig(dp=8, zero_stage=3), ParallelConfig(dp=2, tp=2, pp=2, zero_stage=1)):
         result = plan(model, config)
         memory = ", ".join(f"{k} {v / 1e9:.1f}" for k, v in result.memory.items())

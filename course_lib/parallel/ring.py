@@ -58,7 +58,7 @@ def _check(numel: int) -> tuple[float, int]:
     return (x - reference).abs().max().item(), sent
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.ring
+if __name__ == "__main__":  # python -m course_lib.parallel ring
     from course_lib.parallel.launch import launch
 
     for world in (2, 3, 4):

@@ -164,7 +164,7 @@ def _check() -> float:
     return (TensorParallelMLP.from_dense(up, down)(x) - down(nn.functional.gelu(up(x)))).abs().max().item()
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.tensor_parallel
+if __name__ == "__main__":  # python -m course_lib.parallel tensor_parallel
     from course_lib.parallel.launch import launch
 
     print("max |tensor parallel - dense| per rank:", launch(_check, world_size=2))

@@ -135,7 +135,7 @@ def _state_bytes_per_rank() -> tuple[int, int]:
     return sharded.state_bytes(), optimizer_state_bytes(full)
 
 
-if __name__ == "__main__":  # python -m course_lib.parallel.zero
+if __name__ == "__main__":  # python -m course_lib.parallel zero
     from course_lib.parallel.launch import launch
 
     for rank, (mine, full) in enumerate(launch(_state_bytes_per_rank, world_size=2)):

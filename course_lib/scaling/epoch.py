@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from course_lib.paths import cache_dir
 from course_lib.scaling.laws import check_positive
+from course_lib.tools.paths import cache_dir
 
 __all__ = ["EPOCH_COLUMNS", "ChinchillaRuns", "read_epoch_csv", "epoch_csv_path"]
 

@@ -1,8 +1,8 @@
 """Byte-level BPE tokenization, as GPT-2 does it: pre-tokenize, train merges, encode and decode.
 
 - :mod:`~course_lib.tokenization.pretokenize`: GPT-2's regex, special tokens, parallel counting.
-- :mod:`~course_lib.tokenization.merge`: :func:`apply_merges_heap` (every merge on one long word, with
-  a priority queue).
+- :mod:`~course_lib.tokenization.merge`: :func:`merge_word` (one merge, the readable rule) and
+  :func:`apply_merges_heap` (every merge on one long word, with a priority queue).
 - :mod:`~course_lib.tokenization.train`: :func:`train_bpe` (incremental pair counts, a heap; long
   words as linked lists).
 - :mod:`~course_lib.tokenization.tokenizer`: :class:`Tokenizer` (encode with a cache, decode).
@@ -11,6 +11,7 @@
 """
 
 from course_lib.tokenization.files import bytes_to_unicode
+from course_lib.tokenization.merge import merge_word
 from course_lib.tokenization.pretokenize import GPT2_PATTERN, count_pretokens, split_pretokens
 from course_lib.tokenization.tokenizer import Tokenizer
 from course_lib.tokenization.train import train_bpe, train_bpe_from_counts
@@ -20,6 +21,7 @@ __all__ = [
     "Tokenizer",
     "bytes_to_unicode",
     "count_pretokens",
+    "merge_word",
     "split_pretokens",
     "train_bpe",
     "train_bpe_from_counts",

@@ -1,4 +1,8 @@
-"""Merging inside one long word: every merge applied with a priority queue.
+"""Merging a pair inside a word: the readable rule, and every merge applied with a priority queue.
+
+:func:`merge_word` is the rule, written to be read: BPE training and the textbook encoder apply it
+once per merge. Notebook 01 builds it inline, the a1 answer key is the student's own, and the tests'
+literal reference trainer uses this one; they are the same lines.
 
 Encoding a word applies the merges lowest rank first. Rescanning every adjacent pair after each
 merge costs time proportional to the word's length per merge, so quadratic time in all for one long
@@ -12,7 +16,25 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 
-__all__ = ["apply_merges_heap"]
+__all__ = ["merge_word", "apply_merges_heap"]
+
+
+def merge_word(word: tuple[bytes, ...], pair: tuple[bytes, bytes]) -> tuple[bytes, ...]:
+    """Replace each occurrence of ``pair`` in ``word``, scanning left to right, by the joined token.
+
+    ``merge_word((b"a", b"a", b"a"), (b"a", b"a")) == (b"aa", b"a")``: an occurrence that overlaps
+    one already merged is left alone.
+    """
+    out: list[bytes] = []
+    i = 0
+    while i < len(word):
+        if i + 1 < len(word) and (word[i], word[i + 1]) == pair:
+            out.append(word[i] + word[i + 1])
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return tuple(out)
 
 
 def apply_merges_heap(ids: Sequence[int], ranks: Mapping[tuple[int, int], int], merged: Sequence[int]) -> list[int]:

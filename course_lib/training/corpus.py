@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.corpora import EOT, embedded_corpus
-from course_lib.paths import cache_dir
 from course_lib.tokenization import Tokenizer, train_bpe
+from course_lib.tools.paths import cache_dir
 from course_lib.training.data import load_tokens, save_tokens
 
 __all__ = ["TokenizedCorpus", "tokenized_corpus", "load_tokenizer"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _a2_parallel_common import assert_same, expected_buckets, reference_run, run, train_worker
+
+from tests.parallel_helpers import assert_same, expected_buckets, reference_run, run, train_worker
 
 MODULE = "a2_systems.ddp"
 

@@ -8,8 +8,18 @@ from typing import Any
 import pytest
 import torch
 import torch.distributed as dist
-from tests.parallel_helpers import batch, loss_of, make_model
-from _a2_parallel_common import STEPS, WORLD, assert_same, make_optimizer, reference_run, run
+
+from tests.parallel_helpers import (
+    STEPS,
+    WORLD,
+    assert_same,
+    batch,
+    loss_of,
+    make_model,
+    make_optimizer,
+    reference_run,
+    run,
+)
 
 FSDP_MODULE = "a2_systems.fsdp"
 

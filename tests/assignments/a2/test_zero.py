@@ -7,18 +7,22 @@ import importlib
 import pytest
 import torch
 import torch.distributed as dist
-from tests.parallel_helpers import batch, loss_of, make_model
-from _a2_parallel_common import (
+
+from course_lib.parallel import DistributedDataParallel
+from tests.parallel_helpers import (
     STEPS,
     WORLD,
     assert_same,
+    batch,
+    loss_of,
+    make_model,
     make_optimizer,
+    param_groups,
+    reference_groups_run,
     reference_run,
     run,
     train_worker,
 )
-
-from course_lib.parallel import DistributedDataParallel
 
 SHARDED = "a2_systems.sharded_optimizer"
 # Gradients are averaged by course_lib's DistributedDataParallel (same interface as your DDPBucketed), so a bug
@@ -71,8 +75,7 @@ def _groups_worker(sharded: str) -> list[torch.Tensor]:
     rank = dist.get_rank()
     model = make_model("mlp")
     dp = DistributedDataParallel(model, bucket_size_mb=1.0)
-    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
-    opt = importlib.import_module(sharded).ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
+    opt = importlib.import_module(sharded).ShardedOptimizer(param_groups(model), torch.optim.SGD, lr=0.1, momentum=0.9)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for step in range(STEPS):
         x, y = batch("mlp", step)
@@ -88,14 +91,6 @@ def _groups_worker(sharded: str) -> list[torch.Tensor]:
 @pytest.mark.timeout(120)
 def test_param_groups_and_lr_schedule(sharded):
     results = run(_groups_worker, sharded)
-    model = make_model("mlp")
-    groups = [{"params": list(model[0].parameters()), "lr": 0.01}, {"params": [p for m in model[1:] for p in m.parameters()]}]
-    opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
-    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    for step in range(STEPS):
-        loss_of(model, *batch("mlp", step)).backward()
-        opt.step()
-        opt.zero_grad()
-        schedule.step()
+    reference = reference_groups_run()
     for rank, got in enumerate(results):
-        assert_same(got, [p.detach() for p in model.parameters()], f"rank {rank}, with two groups and StepLR")
+        assert_same(got, reference, f"rank {rank}, with two groups and StepLR")

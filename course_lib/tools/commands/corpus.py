@@ -25,8 +25,8 @@ MAX_MEGABYTES = 10_000.0
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_lib.argcheck import number_problem
     from course_lib.corpora import CorpusDownloadError, embedded_corpus, iter_documents, real_corpus
+    from course_lib.tools.argcheck import number_problem
 
     problem = number_problem("--megabytes", args.megabytes, above=0, maximum=MAX_MEGABYTES)
     if problem:

@@ -3,9 +3,9 @@
 What the runner trusts, and why (the trust model; CONTRIBUTING.md and the handouts say the same):
 
 - **Verdicts are made here, not in the process that runs student code.** The tests run in a child
-  ``pytest`` process. Its plugin (:mod:`course_lib.grading.plugin`) reports facts over a private,
-  signed channel (:mod:`course_lib.grading.channel`); this process judges them
-  (:mod:`course_lib.grading.verdict`). A test passes only if pytest reported its setup, call and
+  ``pytest`` process. Its plugin (:mod:`course_lib.tools.grading.plugin`) reports facts over a private,
+  signed channel (:mod:`course_lib.tools.grading.channel`); this process judges them
+  (:mod:`course_lib.tools.grading.verdict`). A test passes only if pytest reported its setup, call and
   teardown passed and it finished; nothing printed, and nothing written to a file, counts.
 - **The tests are a copy the student cannot change.** The test files are read into memory when
   grading starts; every child runs on a fresh copy written from that snapshot into a temporary
@@ -13,7 +13,7 @@ What the runner trusts, and why (the trust model; CONTRIBUTING.md and the handou
   lasts only until the child ends; an edit to the course's own files (tests, ``course_lib``) voids
   the grade (:class:`GradingError`).
 - **Nothing outlives grading.** Each child runs in its own session with a memory cap and its own
-  temporary folder; the runner is a child subreaper (:mod:`course_lib.grading.processes`) and kills
+  temporary folder; the runner is a child subreaper (:mod:`course_lib.tools.grading.processes`) and kills
   every process left under it after each child. A per-test watchdog, reset only by the channel's
   ``start`` records, kills a child stuck where pytest-timeout cannot interrupt it; a crash or a hang
   costs that one test, and a new child runs the tests not run yet.
@@ -42,10 +42,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course_lib.grading import channel, processes
-from course_lib.grading.report import GradeReport, TestResult
-from course_lib.grading.verdict import verdict
-from course_lib.paths import repo_root
+from course_lib.tools.grading import channel, processes
+from course_lib.tools.grading.report import GradeReport, TestResult
+from course_lib.tools.grading.verdict import verdict
+from course_lib.tools.paths import repo_root
 
 __all__ = ["GradingError", "GradingInterrupted", "resolve_assignment", "check_timeout", "grade"]
 
@@ -130,7 +130,7 @@ def _test_snapshot(repo: Path, tests_dir: Path) -> dict[str, bytes]:
 def _course_fingerprint(repo: Path, snapshot: dict[str, bytes]) -> dict[str, str]:
     """Hashes of the course files student code must not change: the tests and ``course_lib``."""
     paths = [repo / rel for rel in snapshot]
-    library = Path(__file__).resolve().parents[1]
+    library = Path(__file__).resolve().parents[2]  # course_lib
     paths += [p for p in library.rglob("*.py") if "__pycache__" not in p.parts]
     prints = {}
     for path in paths:
@@ -354,7 +354,7 @@ class _Grading:
         """Run one child over ``targets``; returns whether any test got a verdict."""
         args = [
             sys.executable, "-m", "pytest", *targets, "-c", "pyproject.toml", "--rootdir=.",
-            f"--impl={self.impl}", "-p", "pytest_timeout", "-p", "course_lib.grading.plugin",
+            f"--impl={self.impl}", "-p", "pytest_timeout", "-p", "course_lib.tools.grading.plugin",
             "-p", "no:cacheprovider", "-o", "addopts=", f"--timeout={self.timeout:g}",
             "--timeout-method=signal", "-q", "--no-header", "-rN",
         ]  # fmt: skip

@@ -1,10 +1,10 @@
-"""pytest plugin of graded runs: ``pytest -p course_lib.grading.plugin`` in the child the runner starts.
+"""pytest plugin of graded runs: ``pytest -p course_lib.tools.grading.plugin`` in the child the runner starts.
 
 The plugin reports facts, never verdicts: it sends the runner, over the signed channel of
-:mod:`course_lib.grading.channel`, the collected tests (with their grade markers and whether a marker
+:mod:`course_lib.tools.grading.channel`, the collected tests (with their grade markers and whether a marker
 skips them, both known before any student code runs), then for each test a ``start`` record, one
 ``phase`` record per setup/call/teardown (pytest's outcome and the exception chain) and a ``finish``
-record. The runner (:mod:`course_lib.grading.verdict`) decides what each test scored.
+record. The runner (:mod:`course_lib.tools.grading.verdict`) decides what each test scored.
 
 It also
 
@@ -12,10 +12,10 @@ It also
   error of that test, so the run goes on with the next test (the runner's child never receives the
   user's Ctrl-C: it runs in its own session);
 - routes the operands of every comparison in the test modules through
-  :func:`course_lib.grading.guard.checked` (a value with a home-made ``__eq__`` is refused);
+  :func:`course_lib.tools.grading.guard.checked` (a value with a home-made ``__eq__`` is refused);
 - shortens what pytest prints for a not-attempted test to one line (no traceback wall).
 
-Without the runner (a plain ``pytest -p course_lib.grading.plugin``) it only does the last three.
+Without the runner (a plain ``pytest -p course_lib.tools.grading.plugin``) it only does the last three.
 
 The hooks are closures made once, when pytest loads the plugin (before any test, so before any
 student code): replacing this module's functions afterwards changes nothing pytest calls.
@@ -28,8 +28,8 @@ import pytest
 from _pytest.outcomes import Exit
 from _pytest.skipping import evaluate_skip_marks
 
-from course_lib.grading.channel import open_writer
-from course_lib.grading.guard import GuardComparisons
+from course_lib.tools.grading.channel import open_writer
+from course_lib.tools.grading.guard import GuardComparisons
 
 _ORIGINAL_REWRITE = _rewrite.rewrite_asserts
 

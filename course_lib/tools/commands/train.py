@@ -54,7 +54,7 @@ def _budget_lines(preset, steps: int, batch: int) -> list[str]:
 
 
 def _problems(args: argparse.Namespace) -> list[str]:
-    from course_lib.argcheck import device_problem, folder_problem, number_problem
+    from course_lib.tools.argcheck import device_problem, folder_problem, number_problem
 
     problems = [
         number_problem("--steps", args.steps, minimum=1),
@@ -69,12 +69,10 @@ def _problems(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from course_lib.tools.argcheck import report
     from course_lib.training.presets import PRESETS
 
-    problems = _problems(args)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if problems:
+    if report(_problems(args)):
         return 2
     if args.preset not in PRESETS:
         print(f"error: unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)

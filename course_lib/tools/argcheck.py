@@ -1,16 +1,19 @@
 """Checks of command-line values, shared by the ``course`` subcommands.
 
 Each check returns ``None`` when the value is fine, or one line that names the option, the value
-and what was expected; a command prints the lines and exits with status 2 before doing any work.
+and what was expected; a command prints the lines (:func:`report`) and exits with status 2 before
+doing any work.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["number_problem", "device_problem", "folder_problem", "text_problem"]
+__all__ = ["number_problem", "device_problem", "folder_problem", "text_problem", "report"]
 
 
 def number_problem(
@@ -65,3 +68,12 @@ def text_problem(option: str, text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"{option} is not valid UTF-8 text (undecodable byte at position {exc.start})"
     return None
+
+
+def report(problems: Sequence[str | None]) -> int:
+    """Print each problem (``None`` entries are fine values) to stderr as ``error: ...``; return the
+    exit status a command stops with, 2, when there is one, else 0."""
+    found = [p for p in problems if p]
+    for problem in found:
+        print(f"error: {problem}", file=sys.stderr)
+    return 2 if found else 0

@@ -1,7 +1,7 @@
 """`course grade aN`: run an assignment's tests on your code and print a score table.
 
 Instructors grade a student's folder against their own copy of the tests with
-``course grade aN --submission PATH``. The runner's docstring (course_lib/grading/runner.py) says
+``course grade aN --submission PATH``. The runner's docstring (course_lib/tools/grading/runner.py) says
 what the grader defends against and what it does not.
 """
 
@@ -19,7 +19,7 @@ REPORTS = "grades"
 
 
 def _timeout(text: str) -> float:
-    from course_lib.grading.runner import MAX_TIMEOUT, MIN_TIMEOUT
+    from course_lib.tools.grading.runner import MAX_TIMEOUT, MIN_TIMEOUT
 
     try:
         value = float(text)
@@ -31,7 +31,7 @@ def _timeout(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from course_lib.grading.runner import DEFAULT_TIMEOUT
+    from course_lib.tools.grading.runner import DEFAULT_TIMEOUT
 
     parser.add_argument("assignment", help="a0, a1, ... (or the full name, e.g. a1_basics)")
     source = parser.add_mutually_exclusive_group()
@@ -84,8 +84,8 @@ def _print_report(report, interrupted: bool = False) -> None:  # noqa: ANN001
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_lib.grading.runner import GradingError, GradingInterrupted, grade, resolve_assignment
-    from course_lib.paths import repo_root
+    from course_lib.tools.grading.runner import GradingError, GradingInterrupted, grade, resolve_assignment
+    from course_lib.tools.paths import repo_root
 
     try:
         repo = repo_root()

@@ -1,4 +1,4 @@
-"""The `course` command. Each subcommand lives in its own module under ``course_lib/commands``.
+"""The `course` command. Each subcommand lives in its own module under ``course_lib/tools/commands``.
 
 A command module defines ``NAME`` (the subcommand), ``HELP`` (one line), ``add_arguments(parser)``
 and ``run(args) -> int`` (the exit status). New modules are picked up without touching this file.
@@ -12,7 +12,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from course_lib import commands
+from course_lib.tools import commands
 
 
 def build_parser() -> argparse.ArgumentParser:

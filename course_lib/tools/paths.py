@@ -14,7 +14,7 @@ def repo_root() -> Path:
     Found from the current directory upwards, then from this package's location (an editable
     install). Raises ``FileNotFoundError`` with what to do when neither is inside the repository.
     """
-    candidates = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[1]]
+    candidates = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]]
     for candidate in candidates:
         if (candidate / "tests").is_dir() and (candidate / "solutions").is_dir():
             return candidate

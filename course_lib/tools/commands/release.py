@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_lib.paths import repo_root
-    from course_lib.release import ReleaseError, check, release
+    from course_lib.tools.paths import repo_root
+    from course_lib.tools.release import ReleaseError, check, release
 
     root = repo_root()
     try:

@@ -31,10 +31,10 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from course_lib import accounting
-    from course_lib.commands.train import _plot
     from course_lib.env import seed_everything
     from course_lib.model import TransformerLM
     from course_lib.pretrained import NAMES, pretrained_dir, save_pretrained
+    from course_lib.tools.commands.train import _plot
     from course_lib.training import PRESETS, bigram_loss, tokenized_corpus, train
 
     torch.set_num_threads(args.threads)

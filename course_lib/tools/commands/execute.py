@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_lib.notebooks import BUDGET_SECONDS, execute_notebook
-    from course_lib.paths import repo_root
+    from course_lib.tools.notebooks import BUDGET_SECONDS, execute_notebook
+    from course_lib.tools.paths import repo_root
 
     if args.cell_timeout < 1:
         print(f"error: --cell-timeout must be at least 1 second, got {args.cell_timeout}", file=sys.stderr)

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _problems(args: argparse.Namespace) -> list[str]:
-    from course_lib.argcheck import device_problem, number_problem, text_problem
+    from course_lib.tools.argcheck import device_problem, number_problem, text_problem
 
     problems = [
         number_problem("--temperature", args.temperature, minimum=0),
@@ -44,12 +44,10 @@ def run(args: argparse.Namespace) -> int:
     from course_lib.corpora import EOT
     from course_lib.env import configure_threads, pick_device
     from course_lib.inference import generate
+    from course_lib.tools.argcheck import report
     from course_lib.training import load_model, load_tokenizer
 
-    problems = _problems(args)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if problems:
+    if report(_problems(args)):
         return 2
     tokenizer_dir = args.tokenizer or args.checkpoint.parent / "tokenizer"
     for path, what in ((args.checkpoint, "checkpoint"), (tokenizer_dir / "vocab.json", "tokenizer")):

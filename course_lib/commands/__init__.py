@@ -1,1 +1,0 @@
-"""Subcommands of `course`, one module each (see course_lib/cli.py for the contract)."""
