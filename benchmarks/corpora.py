@@ -40,8 +40,10 @@ def main() -> None:
         whole = lambda: sum(1 for d in Path(path).read_text(encoding="utf-8").split(EOT) if d.strip())  # noqa: E731
         assert streamed() == whole()
         result = compare(streamed, whole, warmup=1, repeats=5)
-        print(f"read 20 MB: iter_documents {result.a.median:.3f} s, read_text().split {result.b.median:.3f} s, "
-              f"ratio {result.ratio:.2f} (streamed / whole-file)")
+        print(
+            f"read 20 MB: iter_documents {result.a.median:.3f} s, read_text().split {result.b.median:.3f} s, "
+            f"ratio {result.ratio:.2f} (streamed / whole-file)"
+        )
 
         word = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*")
         for megabytes in (1.0, 2.0, 20.0):
@@ -52,8 +54,12 @@ def main() -> None:
 
         tokenizer = Tokenizer(models.BPE())
         tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        trainer = trainers.BpeTrainer(vocab_size=10_000, special_tokens=[EOT],
-                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+        trainer = trainers.BpeTrainer(
+            vocab_size=10_000,
+            special_tokens=[EOT],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        )
         tokenizer.train_from_iterator(iter_documents(embedded_corpus("train", 2.0)), trainer)
         print(f"HF byte-level BPE asked for 10,000 tokens on 2 MB: learned {tokenizer.get_vocab_size():,}")
 

@@ -42,8 +42,15 @@ from scipy.stats import binom  # noqa: E402
 from course_lib.bench import compare, time_fn  # noqa: E402
 from course_lib.corpora.stories import iter_stories  # noqa: E402
 from course_lib.data import (  # noqa: E402
-    BloomFilter, estimate_jaccard, exact_dedup, line_dedup, lsh_candidate_pairs, minhash_signatures, optimal_bands, optimal_bits_per_element,
-)  # fmt: skip
+    BloomFilter,
+    estimate_jaccard,
+    exact_dedup,
+    line_dedup,
+    lsh_candidate_pairs,
+    minhash_signatures,
+    optimal_bands,
+    optimal_bits_per_element,
+)
 from course_lib.data.crawl import near_duplicate_pairs  # noqa: E402
 
 NUM_PERM, NGRAM = 128, 5
@@ -119,7 +126,9 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=1800)
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seeds", type=int, default=10, help="draws of the data and hash functions for precision and recall")
+    parser.add_argument(
+        "--seeds", type=int, default=10, help="draws of the data and hash functions for precision and recall"
+    )
     args = parser.parse_args()
     if args.seeds < 2:
         parser.error("--seeds must be at least 2 (the spread over seeds is what is compared)")
@@ -129,9 +138,16 @@ def main() -> None:
     mb = sum(len(d.encode()) for d in docs) / 1e6
     bands, rows = _optimal_param(args.threshold, NUM_PERM, 0.5, 0.5)
     assert (bands, rows) == optimal_bands(NUM_PERM, args.threshold)
-    print(f"{len(docs):,} documents, {mb:.2f} MB; {len(planted)} planted pairs; {NUM_PERM} permutations, "
-          f"word {NGRAM}-grams, {bands} bands x {rows} rows (threshold {args.threshold}); load {os.getloadavg()[0]:.1f}")  # fmt: skip
-    c = compare(lambda: ours(docs, bands, rows, args.threshold), lambda: theirs(docs, args.threshold), warmup=1, repeats=args.repeats)
+    print(
+        f"{len(docs):,} documents, {mb:.2f} MB; {len(planted)} planted pairs; {NUM_PERM} permutations, "
+        f"word {NGRAM}-grams, {bands} bands x {rows} rows (threshold {args.threshold}); load {os.getloadavg()[0]:.1f}"
+    )
+    c = compare(
+        lambda: ours(docs, bands, rows, args.threshold),
+        lambda: theirs(docs, args.threshold),
+        warmup=1,
+        repeats=args.repeats,
+    )
     t_ours, t_ds = c.a.median, c.b.median
     print(f"{'':12s} {'docs/s':>10s} {'MB/s':>8s}")
     print(f"{'course_lib':12s} {len(docs) / t_ours:10,.0f} {mb / t_ours:8.2f}")
@@ -142,10 +158,14 @@ def main() -> None:
     n_true = []
     for seed in range(args.seeds):
         docs_s, planted_s = corpus(args.pairs, args.singles, seed) if seed else (docs, planted)
-        q["course_lib"].append(scores(ours(docs_s, bands, rows, args.threshold, seed=1 + seed), planted_s, args.threshold))
+        q["course_lib"].append(
+            scores(ours(docs_s, bands, rows, args.threshold, seed=1 + seed), planted_s, args.threshold)
+        )
         q["datasketch"].append(scores(theirs(docs_s, args.threshold, seed=1 + seed), planted_s, args.threshold))
         true_sims = [sim for sim in planted_s.values() if sim >= args.threshold]
-        q["ideal"].append((np.nan, np.mean([ideal_detection(x, bands, rows, NUM_PERM, args.threshold) for x in true_sims])))
+        q["ideal"].append(
+            (np.nan, np.mean([ideal_detection(x, bands, rows, NUM_PERM, args.threshold) for x in true_sims]))
+        )
         n_true.append(len(true_sims))
     q = {k: np.array(v) for k, v in q.items()}
     print(f"over {args.seeds} seeds ({min(n_true)}-{max(n_true)} true pairs each), mean ± standard deviation:")
@@ -155,12 +175,16 @@ def main() -> None:
         print(f"{name:12s} {prec:>15s} {f'{v[:, 1].mean():.3f} ± {v[:, 1].std(ddof=1):.3f}':>15s}")
     diff = q["course_lib"][:, :2] - q["datasketch"][:, :2]  # paired by seed: same documents
     mean, se = diff.mean(axis=0), diff.std(axis=0, ddof=1) / np.sqrt(args.seeds)
-    print(f"course_lib - datasketch: precision {mean[0]:+.3f} ± {se[0]:.3f}, recall {mean[1]:+.3f} ± {se[1]:.3f} (mean ± standard error)")
+    print(
+        f"course_lib - datasketch: precision {mean[0]:+.3f} ± {se[0]:.3f}, recall {mean[1]:+.3f} ± {se[1]:.3f} (mean ± standard error)"
+    )
     worse = bool((mean < -2 * se - 1e-12).any())
     quality = "equal or better" if (mean >= 0).all() else ("equal within sampling noise" if not worse else "WORSE")
     ok = ratio >= 2 and not worse
-    print(f"throughput ratio {ratio:.2f}x; precision and recall {quality}; "
-          f"target (>= 2x at equal or better precision and recall): {'met' if ok else 'NOT met'}")
+    print(
+        f"throughput ratio {ratio:.2f}x; precision and recall {quality}; "
+        f"target (>= 2x at equal or better precision and recall): {'met' if ok else 'NOT met'}"
+    )
     t2 = time_fn(lambda: minhash_signatures(docs, NUM_PERM, NGRAM, workers=2), warmup=1, repeats=args.repeats)
     t1 = time_fn(lambda: minhash_signatures(docs, NUM_PERM, NGRAM), warmup=1, repeats=args.repeats)
     print(f"signatures alone: {mb / t1.median:.2f} MB/s on 1 process, {mb / t2.median:.2f} MB/s on 2")
@@ -174,9 +198,11 @@ def main() -> None:
         bf = BloomFilter.for_capacity(n, p)
         bf.add_many([f"in {i}" for i in range(n)])
         fpr = bf.contains_many([f"out {i}" for i in range(200_000)]).mean()
-        print(f"Bloom filter p={p}: {bf.bits_per_element():.2f} bits/element (optimum {optimal_bits_per_element(p):.2f}, "
-              f"information bound {np.log2(1 / p):.2f}); k={bf.num_hashes}; measured FPR {fpr:.4f} "
-              f"(formula {bf.false_positive_rate():.4f})")  # fmt: skip
+        print(
+            f"Bloom filter p={p}: {bf.bits_per_element():.2f} bits/element (optimum {optimal_bits_per_element(p):.2f}, "
+            f"information bound {np.log2(1 / p):.2f}); k={bf.num_hashes}; measured FPR {fpr:.4f} "
+            f"(formula {bf.false_positive_rate():.4f})"
+        )
 
 
 if __name__ == "__main__":

@@ -68,19 +68,35 @@ def vs_hf(model, hf, prompts: torch.Tensor, repeats: int) -> None:
         ids = prompts[:batch]
         ours = generate(model, ids, NEW_TOKENS, temperature=0.0)
         with torch.inference_mode():
-            ref = hf.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW_TOKENS,
-                              min_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=None, pad_token_id=0)  # fmt: skip
+            ref = hf.generate(
+                ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=NEW_TOKENS,
+                min_new_tokens=NEW_TOKENS,
+                do_sample=False,
+                eos_token_id=None,
+                pad_token_id=0,
+            )
         same = torch.equal(ours, ref)
 
         def run_hf() -> None:
             with torch.inference_mode():
-                hf.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW_TOKENS,
-                            min_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=None, pad_token_id=0)  # fmt: skip
+                hf.generate(
+                    ids,
+                    attention_mask=torch.ones_like(ids),
+                    max_new_tokens=NEW_TOKENS,
+                    min_new_tokens=NEW_TOKENS,
+                    do_sample=False,
+                    eos_token_id=None,
+                    pad_token_id=0,
+                )
 
         c = compare(lambda: generate(model, ids, NEW_TOKENS, temperature=0.0), run_hf, warmup=1, repeats=repeats)
         tokens = batch * NEW_TOKENS
-        print(f"   batch {batch}: course_lib {tokens / c.a.median:8.0f} tok/s | HF {tokens / c.b.median:8.0f} tok/s | "
-              f"ratio {c.b.median / c.a.median:5.2f}x | identical greedy ids: {same}")  # fmt: skip
+        print(
+            f"   batch {batch}: course_lib {tokens / c.a.median:8.0f} tok/s | HF {tokens / c.b.median:8.0f} tok/s | "
+            f"ratio {c.b.median / c.a.median:5.2f}x | identical greedy ids: {same}"
+        )
 
 
 def engine_vs_sequential(model, prompts: torch.Tensor) -> None:
@@ -96,8 +112,10 @@ def engine_vs_sequential(model, prompts: torch.Tensor) -> None:
     one_by_one = [generate(model, [r], new, temperature=0.0)[0][PROMPT_LEN:] for r in rows]
     t_seq = time.perf_counter() - start
     tokens = len(rows) * new
-    print(f"   engine {tokens / t_engine:8.0f} tok/s | one by one {tokens / t_seq:8.0f} tok/s | "
-          f"speedup {t_seq / t_engine:5.2f}x | identical ids: {sum(a == b for a, b in zip(together, one_by_one))}/{len(rows)}")
+    print(
+        f"   engine {tokens / t_engine:8.0f} tok/s | one by one {tokens / t_seq:8.0f} tok/s | "
+        f"speedup {t_seq / t_engine:5.2f}x | identical ids: {sum(a == b for a, b in zip(together, one_by_one))}/{len(rows)}"
+    )
 
 
 def speculative(model, draft, prompts: torch.Tensor) -> None:
@@ -114,8 +132,10 @@ def speculative(model, draft, prompts: torch.Tensor) -> None:
         elapsed = time.perf_counter() - start
         accepted, examined = sum(x.accepted for x in results), sum(x.accepted + x.rejected for x in results)
         same = sum(x.tokens == ref for x, ref in zip(results, refs))
-        print(f"   {name:13s}: speedup {plain / elapsed:5.2f}x | acceptance {accepted / max(examined, 1):.2f} | "
-              f"tokens per target pass {len(rows) * new / sum(x.target_calls for x in results):.2f} | identical ids: {same}/{len(rows)}")  # fmt: skip
+        print(
+            f"   {name:13s}: speedup {plain / elapsed:5.2f}x | acceptance {accepted / max(examined, 1):.2f} | "
+            f"tokens per target pass {len(rows) * new / sum(x.target_calls for x in results):.2f} | identical ids: {same}/{len(rows)}"
+        )
 
 
 def _perplexity(model, ids: torch.Tensor) -> float:
@@ -126,14 +146,22 @@ def _perplexity(model, ids: torch.Tensor) -> float:
 
 def int8(model, prompts: torch.Tensor, repeats: int) -> None:
     quant = quantize_model(model, 8)
-    print(f"\n4. int8 weight-only: weights {weight_bytes(model) / 1e6:.2f} MB -> {weight_bytes(quant) / 1e6:.2f} MB, "
-          f"held-out perplexity {_perplexity(model, prompts):.3f} -> {_perplexity(quant, prompts):.3f}")
+    print(
+        f"\n4. int8 weight-only: weights {weight_bytes(model) / 1e6:.2f} MB -> {weight_bytes(quant) / 1e6:.2f} MB, "
+        f"held-out perplexity {_perplexity(model, prompts):.3f} -> {_perplexity(quant, prompts):.3f}"
+    )
     for batch in (1, 8):
         ids = prompts[:batch]
-        c = compare(lambda: generate(quant, ids, NEW_TOKENS, temperature=0.0),
-                    lambda: generate(model, ids, NEW_TOKENS, temperature=0.0), warmup=1, repeats=repeats)  # fmt: skip
-        print(f"   batch {batch}: int8 {batch * NEW_TOKENS / c.a.median:8.0f} tok/s | fp32 {batch * NEW_TOKENS / c.b.median:8.0f} tok/s | "
-              f"speedup {c.b.median / c.a.median:5.2f}x")  # fmt: skip
+        c = compare(
+            lambda: generate(quant, ids, NEW_TOKENS, temperature=0.0),
+            lambda: generate(model, ids, NEW_TOKENS, temperature=0.0),
+            warmup=1,
+            repeats=repeats,
+        )
+        print(
+            f"   batch {batch}: int8 {batch * NEW_TOKENS / c.a.median:8.0f} tok/s | fp32 {batch * NEW_TOKENS / c.b.median:8.0f} tok/s | "
+            f"speedup {c.b.median / c.a.median:5.2f}x"
+        )
 
 
 def main() -> None:
@@ -146,9 +174,11 @@ def main() -> None:
     model = base.model
     hf = to_hf_llama(model).eval()
     prompts = heldout_prompts(base.tokenizer, 16, PROMPT_LEN)
-    print(f"course base model: {model.num_parameters() / 1e6:.2f}M parameters, {base.config.num_layers} layers, "
-          f"GQA {base.config.num_heads}/{base.config.kv_heads} heads; torch {torch.__version__}, {args.threads} thread(s), "
-          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(
+        f"course base model: {model.num_parameters() / 1e6:.2f}M parameters, {base.config.num_layers} layers, "
+        f"GQA {base.config.num_heads}/{base.config.kv_heads} heads; torch {torch.__version__}, {args.threads} thread(s), "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     vs_hf(model, hf, prompts, args.repeats)
     engine_vs_sequential(model, prompts)
     speculative(model, draft.model, prompts[:4])

@@ -26,16 +26,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import course_lib  # noqa: E402,F401  (sets Triton's mode before triton is imported)
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+import course_lib  # noqa: E402,F401  (sets Triton's mode before triton is imported)
 from course_lib.bench import Comparison, compare  # noqa: E402
 
 NOMINAL_HBM_GBPS = {
-    "H100 PCIe": 2000.0, "H100 NVL": 3900.0, "H100": 3350.0, "H200": 4800.0,
-    "A100-SXM4-80GB": 2039.0, "A100 80GB PCIe": 1935.0, "A100-SXM4-40GB": 1555.0, "A100-PCIE-40GB": 1555.0,
-}  # fmt: skip
+    "H100 PCIe": 2000.0,
+    "H100 NVL": 3900.0,
+    "H100": 3350.0,
+    "H200": 4800.0,
+    "A100-SXM4-80GB": 2039.0,
+    "A100 80GB PCIe": 1935.0,
+    "A100-SXM4-40GB": 1555.0,
+    "A100-PCIE-40GB": 1555.0,
+}
 """Spec-sheet HBM bandwidth (GB/s) by the first fragment found in ``torch.cuda.get_device_name()``."""
 
 
@@ -67,9 +73,16 @@ class Row:
     def cells(self) -> list[str]:
         ours, ref = self.comparison.a.median, self.comparison.b.median
         return [
-            self.kernel, self.shape, f"{ours * 1e3:.3f}", f"{ref * 1e3:.3f}",
-            f"{self.rate(ours):.1f}", f"{self.rate(ref):.1f}", self.unit, f"{ref / ours:.2f}x", self.target,
-        ]  # fmt: skip
+            self.kernel,
+            self.shape,
+            f"{ours * 1e3:.3f}",
+            f"{ref * 1e3:.3f}",
+            f"{self.rate(ours):.1f}",
+            f"{self.rate(ref):.1f}",
+            self.unit,
+            f"{ref / ours:.2f}x",
+            self.target,
+        ]
 
 
 def nominal_bandwidth_gbps() -> float | None:
@@ -82,7 +95,9 @@ def nominal_bandwidth_gbps() -> float | None:
     return None
 
 
-def _timed(setup: Setup, name: str, shape: str, ours: Callable[[], object], ref: Callable[[], object], work: float, unit: str) -> Row:
+def _timed(
+    setup: Setup, name: str, shape: str, ours: Callable[[], object], ref: Callable[[], object], work: float, unit: str
+) -> Row:
     warmup = 1 if setup.smoke else 5
     return Row(name, shape, compare(ours, ref, warmup=warmup, repeats=setup.repeats, device=setup.device), work, unit)
 
@@ -107,10 +122,20 @@ def bench_softmax(setup: Setup) -> list[Row]:
     for m, n in ((16384, 4096), (4096, 16384)):
         m, n = setup.size(m, 8), setup.size(n, 100)
         x = _randn(setup, m, n)
-        row = _timed(setup, "softmax fwd", f"{m}x{n}", lambda: softmax(x), lambda: torch.softmax(x, -1), 2 * x.numel() * x.element_size(), "GB/s")
+        row = _timed(
+            setup,
+            "softmax fwd",
+            f"{m}x{n}",
+            lambda: softmax(x),
+            lambda: torch.softmax(x, -1),
+            2 * x.numel() * x.element_size(),
+            "GB/s",
+        )
         if peak is not None:
             share = row.rate(row.comparison.a.median) / peak
-            row = replace(row, target=f"{share:.0%} of {peak:.0f} GB/s (target 80%) {'OK' if share >= 0.8 else 'MISSED'}")
+            row = replace(
+                row, target=f"{share:.0%} of {peak:.0f} GB/s (target 80%) {'OK' if share >= 0.8 else 'MISSED'}"
+            )
         rows.append(row)
     return rows
 
@@ -122,14 +147,25 @@ def bench_rms_norm(setup: Setup) -> list[Row]:
     x, w = _randn(setup, m, d, requires_grad=True), _randn(setup, d, requires_grad=True)
     dy = torch.randn_like(x)
     size = x.numel() * x.element_size()
-    fwd = _timed(setup, "rms_norm fwd", f"{m}x{d}", lambda: rms_norm(x, w), lambda: F.rms_norm(x, (d,), w, 1e-6), 2 * size, "GB/s")
+    fwd = _timed(
+        setup,
+        "rms_norm fwd",
+        f"{m}x{d}",
+        lambda: rms_norm(x, w),
+        lambda: F.rms_norm(x, (d,), w, 1e-6),
+        2 * size,
+        "GB/s",
+    )
     # Forward + backward moves x, y, x, dy, dx at least: five passes over the matrix.
     both = _timed(
-        setup, "rms_norm fwd+bwd", f"{m}x{d}",
+        setup,
+        "rms_norm fwd+bwd",
+        f"{m}x{d}",
         lambda: torch.autograd.grad(rms_norm(x, w), (x, w), dy),
         lambda: torch.autograd.grad(F.rms_norm(x, (d,), w, 1e-6), (x, w), dy),
-        5 * size, "GB/s",
-    )  # fmt: skip
+        5 * size,
+        "GB/s",
+    )
     return [fwd, both]
 
 
@@ -140,7 +176,17 @@ def bench_matmul(setup: Setup) -> list[Row]:
     for m, k, n in ((4096, 4096, 4096), (8192, 8192, 8192), (4000, 5000, 3000)):
         m, k, n = setup.size(m, 40), setup.size(k, 50), setup.size(n, 30)
         a, b = _randn(setup, m, k), _randn(setup, k, n)
-        rows.append(_timed(setup, "matmul (vs cuBLAS)", f"{m}x{k}x{n}", lambda: matmul(a, b), lambda: a @ b, 2.0 * m * n * k, "TFLOP/s"))
+        rows.append(
+            _timed(
+                setup,
+                "matmul (vs cuBLAS)",
+                f"{m}x{k}x{n}",
+                lambda: matmul(a, b),
+                lambda: a @ b,
+                2.0 * m * n * k,
+                "TFLOP/s",
+            )
+        )
     return rows
 
 
@@ -163,22 +209,39 @@ def bench_flash_attention(setup: Setup) -> list[Row]:
         flops = 4.0 * batch * heads * seq * seq * head_dim * (0.5 if causal else 1.0)
         shape = f"b{batch} h{heads} n{seq} d{head_dim}{' causal' if causal else ''}"
         with torch.no_grad():
-            fwd = _timed(setup, "flash_attention fwd (vs SDPA flash)", shape, lambda: flash_attention(q, k, v, causal), lambda: sdpa(q, k, v, causal), flops, "TFLOP/s")
+            fwd = _timed(
+                setup,
+                "flash_attention fwd (vs SDPA flash)",
+                shape,
+                lambda: flash_attention(q, k, v, causal),
+                lambda: sdpa(q, k, v, causal),
+                flops,
+                "TFLOP/s",
+            )
         if (seq, head_dim, causal) == (4096, 64, True):
             ratio = fwd.comparison.b.median / fwd.comparison.a.median
             fwd = replace(fwd, target=f"target 0.80x {'OK' if ratio >= 0.8 else 'MISSED'}")
         # The backward pass does 2.5x the forward's matmul FLOPs (5 matmuls against 2).
         both = _timed(
-            setup, "flash_attention fwd+bwd", shape,
+            setup,
+            "flash_attention fwd+bwd",
+            shape,
             lambda: torch.autograd.grad(flash_attention(q, k, v, causal), (q, k, v), do),
             lambda: torch.autograd.grad(sdpa(q, k, v, causal), (q, k, v), do),
-            3.5 * flops, "TFLOP/s",
-        )  # fmt: skip
+            3.5 * flops,
+            "TFLOP/s",
+        )
         rows += [fwd, both]
     return rows
 
 
-BENCHES = {"add": bench_add, "softmax": bench_softmax, "rms_norm": bench_rms_norm, "matmul": bench_matmul, "flash_attention": bench_flash_attention}
+BENCHES = {
+    "add": bench_add,
+    "softmax": bench_softmax,
+    "rms_norm": bench_rms_norm,
+    "matmul": bench_matmul,
+    "flash_attention": bench_flash_attention,
+}
 
 
 def print_table(rows: list[Row]) -> None:
@@ -197,9 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtype", choices=("bfloat16", "float16"), default="bfloat16")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument(
-        "--smoke", action="store_true",
+        "--smoke",
+        action="store_true",
         help="without a GPU: run every benchmark at tiny sizes through the interpreter (float32) to check the script; the figures mean nothing",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     from course_lib.env import triton_mode
 
@@ -217,12 +281,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     elif triton_mode() != "compiled":
-        print(f"benchmarks/kernels.py: Triton is in {triton_mode()!r} mode, not compiled; unset TRITON_INTERPRET and install triton.")
+        print(
+            f"benchmarks/kernels.py: Triton is in {triton_mode()!r} mode, not compiled; unset TRITON_INTERPRET and install triton."
+        )
         return 1
     else:
         setup = Setup("cuda", getattr(torch, args.dtype), repeats=args.repeats)
         peak = nominal_bandwidth_gbps()
-        print(f"GPU: {torch.cuda.get_device_name(0)} (nominal HBM {f'{peak:.0f} GB/s' if peak else 'unknown'}), torch {torch.__version__}, dtype {args.dtype}")
+        print(
+            f"GPU: {torch.cuda.get_device_name(0)} (nominal HBM {f'{peak:.0f} GB/s' if peak else 'unknown'}), torch {torch.__version__}, dtype {args.dtype}"
+        )
     rows: list[Row] = []
     for name in args.only or list(BENCHES):
         rows += BENCHES[name](setup)

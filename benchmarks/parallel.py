@@ -53,9 +53,13 @@ def _bench(width: int, depth: int, batch: int, repeats: int, bucket_mb: float) -
     for a, b in zip(ours.module.parameters(), theirs.module.parameters()):  # same gradients, or the timing is moot
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6)
     return {
-        "ours": comparison.a.median, "theirs": comparison.b.median, "ratio": comparison.ratio,
-        "ours_iqr": comparison.a.iqr, "theirs_iqr": comparison.b.iqr,
-        "params": sum(p.numel() for p in ours.parameters()), "buckets": len(ours.buckets),
+        "ours": comparison.a.median,
+        "theirs": comparison.b.median,
+        "ratio": comparison.ratio,
+        "ours_iqr": comparison.a.iqr,
+        "theirs_iqr": comparison.b.iqr,
+        "params": sum(p.numel() for p in ours.parameters()),
+        "buckets": len(ours.buckets),
         "all_reduce": time_all_reduce(SIZES, repeats=max(5, repeats // 3), warmup=2),
     }
 
@@ -68,17 +72,25 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--bucket-mb", type=float, default=25.0)
     args = parser.parse_args()
-    r = launch(_bench, world_size=2, args=(args.width, args.depth, args.batch, args.repeats, args.bucket_mb), timeout=600)[0]
-    print(f"2 gloo ranks, 1 thread each; MLP {args.depth}x{args.width} ({r['params'] / 1e6:.2f} M params, "
-          f"{r['params'] * 4 / 1e6:.1f} MB of gradients), batch {args.batch} per rank, {args.bucket_mb:g} MB buckets ({r['buckets']})")
-    print(f"step (fwd+bwd+sync)  course_lib DistributedDataParallel {r['ours'] * 1e3:7.2f} ms ± {r['ours_iqr'] / 2 * 1e3:.2f}")
+    r = launch(
+        _bench, world_size=2, args=(args.width, args.depth, args.batch, args.repeats, args.bucket_mb), timeout=600
+    )[0]
+    print(
+        f"2 gloo ranks, 1 thread each; MLP {args.depth}x{args.width} ({r['params'] / 1e6:.2f} M params, "
+        f"{r['params'] * 4 / 1e6:.1f} MB of gradients), batch {args.batch} per rank, {args.bucket_mb:g} MB buckets ({r['buckets']})"
+    )
+    print(
+        f"step (fwd+bwd+sync)  course_lib DistributedDataParallel {r['ours'] * 1e3:7.2f} ms ± {r['ours_iqr'] / 2 * 1e3:.2f}"
+    )
     print(f"                     torch DDP               {r['theirs'] * 1e3:7.2f} ms ± {r['theirs_iqr'] / 2 * 1e3:.2f}")
     verdict = "meets" if r["ratio"] <= TARGET else "MISSES"
     print(f"ratio ours/torch = {r['ratio']:.3f}  ({verdict} the target of <= {TARGET})")
     print("\nall-reduce (float32, 2 ranks):   size        time    bus bandwidth")
     for numel, seconds in zip(SIZES, r["all_reduce"]):
         nbytes = numel * 4
-        print(f"{'':32s} {nbytes / 1e6:8.3f} MB {seconds * 1e3:8.3f} ms {bus_bandwidth('all_reduce', nbytes, seconds, 2) / 1e9:8.3f} GB/s")
+        print(
+            f"{'':32s} {nbytes / 1e6:8.3f} MB {seconds * 1e3:8.3f} ms {bus_bandwidth('all_reduce', nbytes, seconds, 2) / 1e9:8.3f} GB/s"
+        )
     return 0
 
 

@@ -28,7 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 import numpy as np  # noqa: E402
 
 TARGET_S = 5.0
-COARSE = {"e": (-1.0, 0.0, 1.0), "a": (0.0, 10.0, 20.0), "b": (0.0, 10.0, 20.0), "alpha": (0.0, 1.0), "beta": (0.0, 1.0)}
+COARSE = {
+    "e": (-1.0, 0.0, 1.0),
+    "a": (0.0, 10.0, 20.0),
+    "b": (0.0, 10.0, 20.0),
+    "alpha": (0.0, 1.0),
+    "beta": (0.0, 1.0),
+}
 
 
 def problem(points: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,7 +46,9 @@ def problem(points: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndar
     return N, D, BESIROGLU_2024.loss(N, D) * np.exp(0.01 * rng.standard_normal(points))
 
 
-def scipy_fit(N: np.ndarray, D: np.ndarray, loss: np.ndarray, grid: dict, delta: float = 1e-3) -> tuple[np.ndarray, float]:
+def scipy_fit(
+    N: np.ndarray, D: np.ndarray, loss: np.ndarray, grid: dict, delta: float = 1e-3
+) -> tuple[np.ndarray, float]:
     """L-BFGS-B from every grid start on the same objective, analytic gradient; the best result."""
     import scipy.optimize
 
@@ -88,8 +96,10 @@ def main() -> int:
     fit = results["ours"]
     theta, obj = results["scipy"]
     ref = np.concatenate([np.exp(theta[:3]), theta[3:]])
-    print(f"{args.points} points, {np.prod([len(v) for v in grid.values()])} starts, load {load:.1f} "
-          f"on {os.cpu_count()} cores, {time.perf_counter() - start:.0f} s in all")  # fmt: skip
+    print(
+        f"{args.points} points, {np.prod([len(v) for v in grid.values()])} starts, load {load:.1f} "
+        f"on {os.cpu_count()} cores, {time.perf_counter() - start:.0f} s in all"
+    )
     print(f"course_lib  {comparison.a}   objective {fit.objective:.10g}")
     print(f"scipy       {comparison.b}   objective {obj:.10g}")
     print(f"{'':12s}{'E':>10s}{'A':>10s}{'B':>10s}{'alpha':>10s}{'beta':>10s}")
@@ -100,14 +110,18 @@ def main() -> int:
     print(f"speed: course_lib takes {comparison.ratio:.3f}x scipy's time ({comparison.speedup:.1f}x faster)")
     same = fit.objective <= obj * (1 + 1e-6) and rel < 1e-3
     print("same optimum: " + ("yes" if same else "NO"))
-    full = time_fn(lambda: results.__setitem__("full", fit_chinchilla(N, D, loss)), warmup=0, repeats=max(args.repeats, 3))
+    full = time_fn(
+        lambda: results.__setitem__("full", fit_chinchilla(N, D, loss)), warmup=0, repeats=max(args.repeats, 3)
+    )
     cpu = time.process_time()
     fit_chinchilla(N, D, loss)
     cpu = time.process_time() - cpu
     full_same = results["full"].objective <= obj * (1 + 1e-6)
-    print(f"course_lib on the full grid (4500 starts): {full}; target at most {TARGET_S:g} s: "
-          f"{'met' if full.median <= TARGET_S else 'NOT met'}; optimum {'the same' if full_same else 'DIFFERENT'} "
-          f"(objective {results['full'].objective:.10g}, load now {os.getloadavg()[0]:.1f})")  # fmt: skip
+    print(
+        f"course_lib on the full grid (4500 starts): {full}; target at most {TARGET_S:g} s: "
+        f"{'met' if full.median <= TARGET_S else 'NOT met'}; optimum {'the same' if full_same else 'DIFFERENT'} "
+        f"(objective {results['full'].objective:.10g}, load now {os.getloadavg()[0]:.1f})"
+    )
     print(f"CPU time of one full-grid fit: {cpu:.2f} s (what the wall time would be on an otherwise idle machine)")
     return 0 if same and full_same else 1
 

@@ -116,7 +116,11 @@ def run_memory_job(kind: str, path: Path, vocab_size: int, tables: Path | None) 
         text = path.read_text(encoding="utf-8")
         tokenizer = Tokenizer(vocab, merges, [EOT])
         encoding = to_tiktoken(tokenizer)
-        job = (lambda: tokenizer.encode(text)) if kind == "encode-ours" else (lambda: encoding.encode(text, allowed_special="all"))
+        job = (
+            (lambda: tokenizer.encode(text))
+            if kind == "encode-ours"
+            else (lambda: encoding.encode(text, allowed_special="all"))
+        )
     else:
         import tokenizers  # noqa: F401  (both libraries imported before the baseline)
 
@@ -132,7 +136,18 @@ def memory_in_fresh_process(kind: str, path: Path, vocab_size: int, tables: Path
     """Peak PSS (MiB) of a fresh process running one job, and of its workers, above its baseline."""
     if not Path("/proc/self/smaps_rollup").exists():
         return None
-    command = [sys.executable, __file__, "--memory-job", kind, "--path", str(path), "--vocab-size", str(vocab_size), "--tables", str(tables)]
+    command = [
+        sys.executable,
+        __file__,
+        "--memory-job",
+        kind,
+        "--path",
+        str(path),
+        "--vocab-size",
+        str(vocab_size),
+        "--tables",
+        str(tables),
+    ]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
     baseline = json.loads(child.stdout.readline())["baseline_kib"]
     peak = baseline
@@ -167,7 +182,9 @@ def measure_corpus(name: str, path: Path, vocab_size: int, repeats: int) -> dict
     from course_lib.tokenization.interop import to_hf, to_tiktoken
 
     size_mb = path.stat().st_size / 1e6
-    training = compare(lambda: train_ours(path, vocab_size), lambda: train_hf(path, vocab_size), warmup=1, repeats=repeats)
+    training = compare(
+        lambda: train_ours(path, vocab_size), lambda: train_hf(path, vocab_size), warmup=1, repeats=repeats
+    )
     vocab, merges = train_ours(path, vocab_size)
     text = path.read_text(encoding="utf-8")
     tokenizer = Tokenizer(vocab, merges, [EOT])
@@ -181,12 +198,16 @@ def measure_corpus(name: str, path: Path, vocab_size: int, repeats: int) -> dict
     cold = compare(lambda: Tokenizer(vocab, merges, [EOT]).encode(text), tiktoken_encode, warmup=1, repeats=repeats)
     warm_tokenizer = Tokenizer(vocab, merges, [EOT])
     warm = compare(lambda: warm_tokenizer.encode(text), tiktoken_encode, warmup=1, repeats=repeats)
-    print(f"[{name}] {path.name}: {size_mb:.1f} MB, {len(ours_ids):,} tokens ({len(text.encode()) / len(ours_ids):.2f} bytes/token), "
-          f"ids identical to tiktoken's and HF's")
+    print(
+        f"[{name}] {path.name}: {size_mb:.1f} MB, {len(ours_ids):,} tokens ({len(text.encode()) / len(ours_ids):.2f} bytes/token), "
+        f"ids identical to tiktoken's and HF's"
+    )
     print(f"  training  course_lib {training.a}  HF {training.b}  -> {training.ratio:.2f}x the time")
     for label, comparison in (("cold", cold), ("warm", warm)):
-        print(f"  encoding  {label}: course_lib {size_mb / comparison.a.median:5.1f} MB/s, tiktoken {size_mb / comparison.b.median:5.1f} MB/s"
-              f" -> {comparison.speedup:.2f}x the throughput")
+        print(
+            f"  encoding  {label}: course_lib {size_mb / comparison.a.median:5.1f} MB/s, tiktoken {size_mb / comparison.b.median:5.1f} MB/s"
+            f" -> {comparison.speedup:.2f}x the throughput"
+        )
     return {"train": training.ratio, "cold": cold.speedup, "warm": warm.speedup}
 
 
@@ -205,26 +226,39 @@ def measure_long_word(vocab_size: int, repeats: int) -> dict[str, float]:
     short, long = letters[:30_000], letters[:300_000]
     if tokenizer_ids(long) != encoding.encode(long):
         raise SystemExit("FAILED: course_lib's ids differ from tiktoken's on the long word")
-    ours = {n: time_fn(lambda w=w: tokenizer_ids(w), warmup=0, repeats=repeats).median for n, w in ((30, short), (300, long))}
+    ours = {
+        n: time_fn(lambda w=w: tokenizer_ids(w), warmup=0, repeats=repeats).median
+        for n, w in ((30, short), (300, long))
+    }
     theirs = time_fn(lambda: encoding.encode(long), warmup=1, repeats=repeats).median
-    train = {n: time_fn(lambda w=w: train_bpe_from_counts({w.encode(): 1}, 2000), warmup=0, repeats=1).median
-             for n, w in ((30, short), (300, long))}  # fmt: skip
-    print(f"[long word] {len(long):,} letters without a space: course_lib {ours[300]:.2f} s, tiktoken {theirs:.3f} s "
-          f"-> {ours[300] / theirs:.1f}x the time")
-    print(f"  30,000 -> 300,000 letters: encoding {ours[30]:.3f} -> {ours[300]:.3f} s ({ours[300] / ours[30]:.1f}x), "
-          f"training 2,000 merges {train[30]:.2f} -> {train[300]:.2f} s ({train[300] / train[30]:.1f}x)")
+    train = {
+        n: time_fn(lambda w=w: train_bpe_from_counts({w.encode(): 1}, 2000), warmup=0, repeats=1).median
+        for n, w in ((30, short), (300, long))
+    }
+    print(
+        f"[long word] {len(long):,} letters without a space: course_lib {ours[300]:.2f} s, tiktoken {theirs:.3f} s "
+        f"-> {ours[300] / theirs:.1f}x the time"
+    )
+    print(
+        f"  30,000 -> 300,000 letters: encoding {ours[30]:.3f} -> {ours[300]:.3f} s ({ours[300] / ours[30]:.1f}x), "
+        f"training 2,000 merges {train[30]:.2f} -> {train[300]:.2f} s ({train[300] / train[30]:.1f}x)"
+    )
     return {"encode": ours[300] / theirs, "encode_growth": ours[300] / ours[30], "train_growth": train[300] / train[30]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--megabytes", type=float, default=5.0, help="size of each corpus (the English docs have about 2.3 MB)")
+    parser.add_argument(
+        "--megabytes", type=float, default=5.0, help="size of each corpus (the English docs have about 2.3 MB)"
+    )
     parser.add_argument("--vocab-size", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--corpora", default=",".join(CORPORA), help="comma-separated subset of " + ", ".join(CORPORA))
     parser.add_argument("--no-long-word", action="store_true", help="skip the 300,000-letter word")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
-    parser.add_argument("--memory-job", choices=("train-ours", "train-hf", "encode-ours", "encode-tiktoken"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-job", choices=("train-ours", "train-hf", "encode-ours", "encode-tiktoken"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tables", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -243,7 +277,9 @@ def main() -> int:
 
     start = time.perf_counter()
     print(f"vocabulary size {args.vocab_size}; {default_num_workers()} core(s); at the start: {_load()}")
-    results = {name: measure_corpus(name, corpus_path(name, args.megabytes), args.vocab_size, args.repeats) for name in names}
+    results = {
+        name: measure_corpus(name, corpus_path(name, args.megabytes), args.vocab_size, args.repeats) for name in names
+    }
     long_word = None if args.no_long_word else measure_long_word(args.vocab_size, args.repeats)
 
     if not args.no_memory and "stories" in names:
@@ -254,10 +290,15 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             tables = Path(tmp) / "tables.pkl"
             tables.write_bytes(pickle.dumps((vocab, merges)))
-            memory = {kind: memory_in_fresh_process(kind, path, args.vocab_size, tables) for kind in ("train-ours", "train-hf", "encode-ours", "encode-tiktoken")}
+            memory = {
+                kind: memory_in_fresh_process(kind, path, args.vocab_size, tables)
+                for kind in ("train-ours", "train-hf", "encode-ours", "encode-tiktoken")
+            }
         fmt = lambda mib: "n/a (needs Linux /proc)" if mib is None else f"{mib:.0f} MiB"  # noqa: E731
-        print(f"[stories] peak memory above baseline: training course_lib {fmt(memory['train-ours'])}, HF {fmt(memory['train-hf'])}; "
-              f"encoding course_lib {fmt(memory['encode-ours'])}, tiktoken {fmt(memory['encode-tiktoken'])}")
+        print(
+            f"[stories] peak memory above baseline: training course_lib {fmt(memory['train-ours'])}, HF {fmt(memory['train-hf'])}; "
+            f"encoding course_lib {fmt(memory['encode-ours'])}, tiktoken {fmt(memory['encode-tiktoken'])}"
+        )
 
     print()
     print(f"{'corpus':<14} {'train / HF':>11} {'cold enc / tiktoken':>20} {'warm enc / tiktoken':>20}")
@@ -265,14 +306,20 @@ def main() -> int:
     for name, r in results.items():
         ok_train, ok_cold = r["train"] <= TRAIN_TARGET, r["cold"] >= ENCODE_TARGET
         missed += (not ok_train) + (not ok_cold)
-        print(f"{name:<14} {r['train']:>10.2f}x {r['cold']:>19.2f}x {r['warm']:>19.2f}x   "
-              f"training {'OK' if ok_train else 'MISSED'}, cold encoding {'OK' if ok_cold else 'MISSED'}")
-    print(f"targets: training <= {TRAIN_TARGET:.1f}x HF's time; cold encoding >= {ENCODE_TARGET:.1f}x tiktoken's throughput (one thread)")
+        print(
+            f"{name:<14} {r['train']:>10.2f}x {r['cold']:>19.2f}x {r['warm']:>19.2f}x   "
+            f"training {'OK' if ok_train else 'MISSED'}, cold encoding {'OK' if ok_cold else 'MISSED'}"
+        )
+    print(
+        f"targets: training <= {TRAIN_TARGET:.1f}x HF's time; cold encoding >= {ENCODE_TARGET:.1f}x tiktoken's throughput (one thread)"
+    )
     if long_word is not None:
         ok = long_word["encode"] <= LONG_WORD_TARGET
         missed += not ok
-        print(f"long word: encoding {long_word['encode']:.1f}x tiktoken's time (target <= {LONG_WORD_TARGET:.0f}x) {'OK' if ok else 'MISSED'}; "
-              f"10x longer: encoding {long_word['encode_growth']:.1f}x, training {long_word['train_growth']:.1f}x the time")
+        print(
+            f"long word: encoding {long_word['encode']:.1f}x tiktoken's time (target <= {LONG_WORD_TARGET:.0f}x) {'OK' if ok else 'MISSED'}; "
+            f"10x longer: encoding {long_word['encode_growth']:.1f}x, training {long_word['train_growth']:.1f}x the time"
+        )
     print(f"{time.perf_counter() - start:.0f} s in all; at the end: {_load()}")
     return 0
 

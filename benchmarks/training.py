@@ -96,8 +96,13 @@ def throughput_job(policy: str, steps: int) -> None:
     config, batch = PRESETS["tiny"].model, PRESETS["tiny"].train.batch_size
     seed_everything(0)
     model = TransformerLM.from_config(config)
-    step = _step_fn(model, AdamW(model.parameters(), lr=1e-4), torch.randint(0, config.vocab_size, (batch, config.context_length)),
-                    clip_grad_norm_, lambda: torch.autocast("cpu", enabled=False))  # fmt: skip
+    step = _step_fn(
+        model,
+        AdamW(model.parameters(), lr=1e-4),
+        torch.randint(0, config.vocab_size, (batch, config.context_length)),
+        clip_grad_norm_,
+        lambda: torch.autocast("cpu", enabled=False),
+    )
     timing = time_fn(step, warmup=1, repeats=steps)
     print(json.dumps({"tokens_per_s": batch * config.context_length / timing.median, "threads": threads}))
 
@@ -120,7 +125,10 @@ def measure_under_load(steps: int) -> None:
         idle = _measure(policy, steps)
         # Each competitor in a session of its own, as a browser or another kernel would be (Linux
         # shares the CPU between sessions first when autogroup scheduling is on, as on desktops).
-        burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(COMPETITORS)]
+        burners = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+            for _ in range(COMPETITORS)
+        ]
         try:
             time.sleep(1.0)
             loaded_load = _load()
@@ -132,10 +140,14 @@ def measure_under_load(steps: int) -> None:
                 burner.wait()
         rows[policy] = (idle, loaded)
         ratio = loaded["tokens_per_s"] / idle["tokens_per_s"]
-        verdict = f"(target >= {LOAD_TARGET:.2f}) {'OK' if ratio >= LOAD_TARGET else 'MISSED'}" if policy == "course" else ""
-        print(f"  {policy:<14} idle {idle['tokens_per_s']:8,.0f} tokens/s ({idle['threads']} thread(s), {idle_load}) | "
-              f"loaded {loaded['tokens_per_s']:8,.0f} tokens/s ({loaded['threads']} thread(s), {loaded_load}) | "
-              f"loaded/idle {ratio:.2f}x {verdict}")  # fmt: skip
+        verdict = (
+            f"(target >= {LOAD_TARGET:.2f}) {'OK' if ratio >= LOAD_TARGET else 'MISSED'}" if policy == "course" else ""
+        )
+        print(
+            f"  {policy:<14} idle {idle['tokens_per_s']:8,.0f} tokens/s ({idle['threads']} thread(s), {idle_load}) | "
+            f"loaded {loaded['tokens_per_s']:8,.0f} tokens/s ({loaded['threads']} thread(s), {loaded_load}) | "
+            f"loaded/idle {ratio:.2f}x {verdict}"
+        )
     for policy, description in POLICIES.items():
         print(f"  {policy}: {description}")
     # With autogroup scheduling each session gets an equal share of the CPU, however many threads it
@@ -143,18 +155,24 @@ def measure_under_load(steps: int) -> None:
     cores = os.cpu_count() or 1
     share = min(1.0, cores / (COMPETITORS + 1))
     bound = share * rows["one-thread"][0]["tokens_per_s"] / rows["course"][0]["tokens_per_s"]
-    print(f"  fair-share bound: {share:.2f} of a core ({cores} cores, {COMPETITORS} competitors) at the one-thread idle speed "
-          f"= {bound:.2f}x the course policy's idle throughput (the loaded/idle ratio no thread count can beat;"
-          f" an estimate: the two idle runs met different background loads)")
+    print(
+        f"  fair-share bound: {share:.2f} of a core ({cores} cores, {COMPETITORS} competitors) at the one-thread idle speed "
+        f"= {bound:.2f}x the course policy's idle throughput (the loaded/idle ratio no thread count can beat;"
+        f" an estimate: the two idle runs met different background loads)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), default=None, help="default: tiny on CPU, gpu on CUDA")
-    parser.add_argument("--repeats", type=int, default=30, help="timed steps of each, interleaved (default: %(default)s)")
+    parser.add_argument(
+        "--repeats", type=int, default=30, help="timed steps of each, interleaved (default: %(default)s)"
+    )
     parser.add_argument("--no-load", action="store_true", help="skip the idle-vs-loaded measurement")
     parser.add_argument("--load-only", action="store_true", help="only the idle-vs-loaded measurement")
-    parser.add_argument("--steps", type=int, default=6, help="timed steps per idle/loaded measurement (default: %(default)s)")
+    parser.add_argument(
+        "--steps", type=int, default=6, help="timed steps per idle/loaded measurement (default: %(default)s)"
+    )
     parser.add_argument("--throughput-job", choices=list(POLICIES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.throughput_job:
@@ -176,11 +194,18 @@ def main() -> None:
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
 
     step_ours = _step_fn(ours, AdamW(ours.parameters(), lr=1e-4, weight_decay=0.1), ids, clip_grad_norm_, autocast)
-    step_hf = _step_fn(theirs, torch.optim.AdamW(theirs.parameters(), lr=1e-4, weight_decay=0.1), ids,
-                       torch.nn.utils.clip_grad_norm_, autocast)  # fmt: skip
+    step_hf = _step_fn(
+        theirs,
+        torch.optim.AdamW(theirs.parameters(), lr=1e-4, weight_decay=0.1),
+        ids,
+        torch.nn.utils.clip_grad_norm_,
+        autocast,
+    )
     params = accounting.parameter_counts(config).total
-    print(f"device {device}, model '{size}' ({params:,} parameters), batch {batch} x {config.context_length}, "
-          f"{'bf16 autocast' if bf16 else 'fp32'}, torch threads {torch.get_num_threads()}")  # fmt: skip
+    print(
+        f"device {device}, model '{size}' ({params:,} parameters), batch {batch} x {config.context_length}, "
+        f"{'bf16 autocast' if bf16 else 'fp32'}, torch threads {torch.get_num_threads()}"
+    )
     result = compare(step_ours, step_hf, warmup=2, repeats=args.repeats, device=device)
     print(f"course_lib step : {result.a}")
     print(f"HF Llama step   : {result.b}")
@@ -193,8 +218,10 @@ def main() -> None:
     else:  # the best fp32 matmul throughput over a few sizes (a shared CPU only ever lowers it)
         peak, what = max(_matmul_flops_per_s(n) for n in (512, 1024, 1536)), "measured fp32 matmul peak"
     if peak:
-        print(f"MFU of our step : {accounting.mfu(flops, result.a.median, peak):.1%} of the {what} "
-              f"({peak / 1e12:.3g} TFLOP/s); {flops / result.a.median / 1e12:.3g} TFLOP/s achieved")  # fmt: skip
+        print(
+            f"MFU of our step : {accounting.mfu(flops, result.a.median, peak):.1%} of the {what} "
+            f"({peak / 1e12:.3g} TFLOP/s); {flops / result.a.median / 1e12:.3g} TFLOP/s achieved"
+        )
     if device.type == "cpu" and not args.no_load:
         measure_under_load(args.steps)
 

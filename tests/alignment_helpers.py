@@ -41,8 +41,9 @@ def vocab_size() -> int:
 def course_model(seed: int = 0) -> TransformerLM:
     """A small random course model over the test tokenizer's vocabulary."""
     torch.manual_seed(seed)
-    return TransformerLM(vocab_size=vocab_size(), context_length=96, d_model=32, num_layers=2, num_heads=4, d_ff=64,
-                         num_kv_heads=2).eval()  # fmt: skip
+    return TransformerLM(
+        vocab_size=vocab_size(), context_length=96, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=2
+    ).eval()
 
 
 def hf_model(model: TransformerLM):

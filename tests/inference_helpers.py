@@ -13,8 +13,9 @@ def tiny_model(variant: str = "gqa", *, vocab: int = 64, context: int = 64, seed
     """A 2-layer model; ``mla`` swaps every block's attention for DeepSeek's latent attention."""
     torch.manual_seed(seed)
     kv = {"mha": 4, "gqa": 2, "mqa": 1, "mla": 4}[variant]
-    model = TransformerLM(vocab_size=vocab, context_length=context, d_model=32, num_layers=2, num_heads=4,
-                          d_ff=64, num_kv_heads=kv)  # fmt: skip
+    model = TransformerLM(
+        vocab_size=vocab, context_length=context, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=kv
+    )
     if variant == "mla":
         for layer in model.layers:
             layer.attn = MultiHeadLatentAttention(model.config, kv_rank=8, rope_dim=4)

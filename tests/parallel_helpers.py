@@ -183,7 +183,9 @@ def train_worker(
     out["params"] = [p.detach().clone() for p in model.parameters()]
     if hasattr(wrapped, "buckets"):
         out["buckets"] = len(wrapped.buckets)
-        out["bucket_params"] = [len(getattr(bucket, "params", bucket)) for bucket in wrapped.buckets]  # course_lib's or a list
+        out["bucket_params"] = [
+            len(getattr(bucket, "params", bucket)) for bucket in wrapped.buckets
+        ]  # course_lib's or a list
     if sharded:
         inner = opt.optimizer
         out["state_bytes"] = sum(

@@ -26,9 +26,15 @@ from course_lib.training import AdamW
 
 CONFIGS = {
     "mha": ModelConfig(vocab_size=97, context_length=32, d_model=64, num_layers=2, num_heads=8, d_ff=96),
-    "gqa": ModelConfig(vocab_size=97, context_length=32, d_model=64, num_layers=3, num_heads=8, d_ff=160, num_kv_heads=2),
-    "mqa": ModelConfig(vocab_size=50, context_length=16, d_model=32, num_layers=1, num_heads=4, d_ff=64, num_kv_heads=1),
-    "moe": ModelConfig(vocab_size=40, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=48, num_experts=4, top_k=2),
+    "gqa": ModelConfig(
+        vocab_size=97, context_length=32, d_model=64, num_layers=3, num_heads=8, d_ff=160, num_kv_heads=2
+    ),
+    "mqa": ModelConfig(
+        vocab_size=50, context_length=16, d_model=32, num_layers=1, num_heads=4, d_ff=64, num_kv_heads=1
+    ),
+    "moe": ModelConfig(
+        vocab_size=40, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=48, num_experts=4, top_k=2
+    ),
 }
 
 
@@ -103,7 +109,9 @@ def test_training_memory_matches_measured_tensors(name):
     predicted = training_memory(config, 4, config.context_length, "fp32")
     assert predicted.parameters == sum(p.nbytes for p in model.parameters())
     assert predicted.gradients == sum(p.grad.nbytes for p in model.parameters())
-    assert predicted.optimizer == sum(t.nbytes for s in optimizer.state.values() for t in s.values() if torch.is_tensor(t))
+    assert predicted.optimizer == sum(
+        t.nbytes for s in optimizer.state.values() for t in s.values() if torch.is_tensor(t)
+    )
     assert saved["bytes"] == pytest.approx(predicted.activations, rel=0.02)
     assert activation_bytes(config, 8, 16) == activation_bytes(config, 4, 32)  # linear in tokens
     assert sum(BYTES_PER_PARAMETER["mixed"].values()) == sum(BYTES_PER_PARAMETER["fp32"].values()) == 16
@@ -127,10 +135,15 @@ def test_published_parameter_counts_match_hf_llama(name):
     transformers = pytest.importorskip("transformers")
     m = next(p for p in PUBLISHED_MODELS if p.name == name)
     config = transformers.LlamaConfig(
-        vocab_size=m.vocab_size, hidden_size=m.d_model, intermediate_size=m.d_ff, num_hidden_layers=m.num_layers,
-        num_attention_heads=m.num_heads, num_key_value_heads=m.num_kv_heads, head_dim=m.head_dim,
+        vocab_size=m.vocab_size,
+        hidden_size=m.d_model,
+        intermediate_size=m.d_ff,
+        num_hidden_layers=m.num_layers,
+        num_attention_heads=m.num_heads,
+        num_key_value_heads=m.num_kv_heads,
+        head_dim=m.head_dim,
         tie_word_embeddings=m.tied_embeddings,
-    )  # fmt: skip
+    )
     with torch.device("meta"):
         hf = transformers.LlamaForCausalLM(config)
     norms = (2 * m.num_layers + 1) * m.d_model
@@ -162,4 +175,8 @@ def test_flop_counter_counts_grouped_query_attention_per_query_head():
     kv_grouped, kv_full = torch.empty(2, 2, 16, 32), torch.empty(2, 8, 16, 32)
     expected = 2 * (2 * 2 * 8 * 16 * 16 * 32)  # scores and weighted sum, 2 FLOPs per multiply-add
     assert forward(q, kv_grouped, kv_grouped, out_val=q) == forward(q, kv_full, kv_full, out_val=q) == expected
-    assert backward(grad, q, kv_grouped, kv_grouped, out_val=q) == backward(grad, q, kv_full, kv_full, out_val=q) > expected
+    assert (
+        backward(grad, q, kv_grouped, kv_grouped, out_val=q)
+        == backward(grad, q, kv_full, kv_full, out_val=q)
+        > expected
+    )

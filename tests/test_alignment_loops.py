@@ -115,8 +115,15 @@ def test_ppo_reward_model_and_dpo_run_and_learn():
     sft = course_model(seed=3)
     pool = make_examples(40, seed=0, kinds=("arithmetic",))
     reward = lambda examples, texts: torch.tensor([exact_match_reward(t, e.answer) for e, t in zip(examples, texts)])
-    log = train_ppo(copy.deepcopy(sft), ScalarHeadModel(sft), tok, pool, reward,
-                    RLConfig(steps=2, prompts_per_step=4, group_size=2, max_new_tokens=3, kl_coef=0.1), reference=sft)  # fmt: skip
+    log = train_ppo(
+        copy.deepcopy(sft),
+        ScalarHeadModel(sft),
+        tok,
+        pool,
+        reward,
+        RLConfig(steps=2, prompts_per_step=4, group_size=2, max_new_tokens=3, kl_coef=0.1),
+        reference=sft,
+    )
     assert len(log) == 2 and all(torch.isfinite(torch.tensor(e["value_loss"])) for e in log)
     pairs = preference_pairs(make_examples(64, seed=1), seed=1)
     rm = ScalarHeadModel(sft)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from course_lib.alignment import LoRALinear, apply_lora, lora_parameters, merge_lora, unmerge_lora
-from tests.alignment_helpers import vocab_size, course_model, hf_model
+from tests.alignment_helpers import course_model, hf_model, vocab_size
 
 TARGETS = ("q_proj", "v_proj")
 
@@ -26,7 +26,9 @@ def test_matches_peft_outputs_and_merged_weights():
     peft = pytest.importorskip("peft")
     hf = hf_model(course_model())
     ours = copy.deepcopy(hf)
-    reference = peft.get_peft_model(copy.deepcopy(hf), peft.LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGETS), lora_dropout=0.0))
+    reference = peft.get_peft_model(
+        copy.deepcopy(hf), peft.LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGETS), lora_dropout=0.0)
+    )
     names = apply_lora(ours, TARGETS, r=4, alpha=8)
     assert len(names) == 2 * 2  # two layers, two targets each
     _randomise_b(ours)
@@ -45,7 +47,9 @@ def test_matches_peft_outputs_and_merged_weights():
     merged = reference.merge_and_unload()
     merge_lora(ours)
     for name in names:
-        torch.testing.assert_close(ours.get_submodule(name).base.weight, merged.get_submodule(name).weight, rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(
+            ours.get_submodule(name).base.weight, merged.get_submodule(name).weight, rtol=1e-6, atol=1e-6
+        )
 
 
 def test_course_model_starts_equal_and_merge_unmerge_round_trip():

@@ -17,7 +17,7 @@ from course_lib.alignment import (
     per_instance_dpo_loss,
     sequence_log_probs,
 )
-from tests.alignment_helpers import vocab_size, course_model, course_tokenizer, hf_model, hf_tokenizer
+from tests.alignment_helpers import course_model, course_tokenizer, hf_model, hf_tokenizer, vocab_size
 
 PROMPT, CHOSEN, REJECTED = "Q: What is 2 plus 2?\nA:", " 4" + EOT_TOKEN, " 5 5 5" + EOT_TOKEN
 
@@ -56,10 +56,13 @@ def test_per_instance_dpo_matches_hf_log_probs_and_is_the_same_for_hf_models():
     tok = course_tokenizer()
     hf_policy, hf_ref = hf_model(policy), hf_model(ref)
     beta = 0.3
-    margin = (_hf_sequence_log_prob(hf_policy, tok, PROMPT, CHOSEN) - _hf_sequence_log_prob(hf_ref, tok, PROMPT, CHOSEN)) - (
-        _hf_sequence_log_prob(hf_policy, tok, PROMPT, REJECTED) - _hf_sequence_log_prob(hf_ref, tok, PROMPT, REJECTED))
+    margin = (
+        _hf_sequence_log_prob(hf_policy, tok, PROMPT, CHOSEN) - _hf_sequence_log_prob(hf_ref, tok, PROMPT, CHOSEN)
+    ) - (_hf_sequence_log_prob(hf_policy, tok, PROMPT, REJECTED) - _hf_sequence_log_prob(hf_ref, tok, PROMPT, REJECTED))
     expected = math.log(1 + math.exp(-beta * margin))
-    assert per_instance_dpo_loss(policy, ref, tok, beta, PROMPT, CHOSEN, REJECTED).item() == pytest.approx(expected, rel=1e-4)
+    assert per_instance_dpo_loss(policy, ref, tok, beta, PROMPT, CHOSEN, REJECTED).item() == pytest.approx(
+        expected, rel=1e-4
+    )
     hf_loss = per_instance_dpo_loss(hf_policy, hf_ref, hf_tokenizer(), beta, PROMPT, CHOSEN, REJECTED)
     assert hf_loss.item() == pytest.approx(expected, rel=1e-4)
 

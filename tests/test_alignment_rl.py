@@ -40,7 +40,9 @@ def test_group_normalize_by_hand_and_against_trl_nanstd():
     s1 = (1 / 3) ** 0.5
     expected = [0.5 / s1, -0.5 / s1, -0.5 / s1, 0.5 / s1, 0.5, 0.5, 0.5, -1.5]
     assert adv.tolist() == pytest.approx(expected, rel=1e-5)
-    assert group_normalize(REWARDS, 4, normalize_by_std=False).tolist() == pytest.approx([0.5, -0.5, -0.5, 0.5, 0.25, 0.25, 0.25, -0.75])
+    assert group_normalize(REWARDS, 4, normalize_by_std=False).tolist() == pytest.approx(
+        [0.5, -0.5, -0.5, 0.5, 0.25, 0.25, 0.25, -0.75]
+    )
     trl_utils = pytest.importorskip("trl.trainer.utils")
     grouped = REWARDS.view(-1, 4)
     std = trl_utils.nanstd(grouped, dim=1).repeat_interleave(4)
@@ -64,9 +66,12 @@ def test_group_size_must_divide_the_batch():
 def test_compute_group_normalized_rewards_with_dict_rewards():
     responses = ["7", "8", "7", "x"]
     adv, raw, meta = compute_group_normalized_rewards(
-        lambda r, g: {"reward": float(r == g), "format_reward": 1.0}, responses, ["7", "7", "x", "x"], 2,
+        lambda r, g: {"reward": float(r == g), "format_reward": 1.0},
+        responses,
+        ["7", "7", "x", "x"],
+        2,
         normalize_by_std=False,
-    )  # fmt: skip
+    )
     assert raw.tolist() == [1.0, 0.0, 0.0, 1.0]
     assert adv.tolist() == [0.5, -0.5, -0.5, 0.5]
     assert meta["reward_mean"] == 0.5 and meta["reward_max"] == 1.0 and meta["reward_min"] == 0.0
@@ -77,8 +82,12 @@ def test_compute_group_normalized_rewards_with_dict_rewards():
 def test_naive_loss_by_hand():
     logp = torch.tensor([[-1.0, -2.0], [-0.5, -0.1]])
     rewards = torch.tensor([[2.0], [-1.0]])
-    torch.testing.assert_close(compute_naive_policy_gradient_loss(rewards, logp), torch.tensor([[2.0, 4.0], [-0.5, -0.1]]))
-    assert torch.equal(compute_naive_policy_gradient_loss(rewards[:, 0], logp), compute_naive_policy_gradient_loss(rewards, logp))
+    torch.testing.assert_close(
+        compute_naive_policy_gradient_loss(rewards, logp), torch.tensor([[2.0, 4.0], [-0.5, -0.1]])
+    )
+    assert torch.equal(
+        compute_naive_policy_gradient_loss(rewards[:, 0], logp), compute_naive_policy_gradient_loss(rewards, logp)
+    )
     with pytest.raises(ValueError, match="rewards of shape"):
         compute_naive_policy_gradient_loss(torch.ones(3), logp)
 
@@ -142,33 +151,62 @@ def test_aggregations_by_hand():
 def _trl_loss(loss_type: str, logp, old, ref, mask, adv, beta: float, eps: float, accumulation: int, max_len: int):
     """TRL's GRPOTrainer._compute_loss, run on a stand-in trainer whose model returns ``logp``."""
     grpo = pytest.importorskip("trl.trainer.grpo_trainer")
-    accelerator = types.SimpleNamespace(reduce=lambda x, reduction: x, gather=lambda x: x, gather_for_metrics=lambda x: x,
-                                        sync_gradients=True)  # fmt: skip
+    accelerator = types.SimpleNamespace(
+        reduce=lambda x, reduction: x, gather=lambda x: x, gather_for_metrics=lambda x: x, sync_gradients=True
+    )
     trainer = types.SimpleNamespace(
         _get_per_token_logps_and_entropies=lambda *a, **k: (logp, torch.zeros_like(logp), None),
-        top_entropy_quantile=1.0, off_policy_mask_threshold=None, importance_sampling_level="token", beta=beta,
-        args=types.SimpleNamespace(use_bias_correction_kl=False, delta=None), loss_type=loss_type,
-        epsilon_low=eps, epsilon_high=eps, use_vllm=False, model=types.SimpleNamespace(training=True),
-        current_gradient_accumulation_steps=accumulation, max_completion_length=max_len,
-        _entropy_bonus_enabled=False, aux_loss_enabled=False, _metrics={"train": defaultdict(list)},
+        top_entropy_quantile=1.0,
+        off_policy_mask_threshold=None,
+        importance_sampling_level="token",
+        beta=beta,
+        args=types.SimpleNamespace(use_bias_correction_kl=False, delta=None),
+        loss_type=loss_type,
+        epsilon_low=eps,
+        epsilon_high=eps,
+        use_vllm=False,
+        model=types.SimpleNamespace(training=True),
+        current_gradient_accumulation_steps=accumulation,
+        max_completion_length=max_len,
+        _entropy_bonus_enabled=False,
+        aux_loss_enabled=False,
+        _metrics={"train": defaultdict(list)},
         accelerator=accelerator,
-    )  # fmt: skip
+    )
     b, t = logp.shape
-    inputs = {"prompt_ids": torch.zeros(b, 1, dtype=torch.long), "prompt_mask": torch.ones(b, 1, dtype=torch.long),
-              "completion_ids": torch.zeros(b, t, dtype=torch.long), "completion_mask": mask.long(),
-              "advantages": adv, "old_per_token_logps": old, "ref_per_token_logps": ref}  # fmt: skip
+    inputs = {
+        "prompt_ids": torch.zeros(b, 1, dtype=torch.long),
+        "prompt_mask": torch.ones(b, 1, dtype=torch.long),
+        "completion_ids": torch.zeros(b, t, dtype=torch.long),
+        "completion_mask": mask.long(),
+        "advantages": adv,
+        "old_per_token_logps": old,
+        "ref_per_token_logps": ref,
+    }
     return grpo.GRPOTrainer._compute_loss(trainer, None, inputs)
 
 
-@pytest.mark.parametrize(("aggregation", "trl_type"), [("sequence_mean", "grpo"), ("token_mean", "bnpo"), ("constant", "dr_grpo")])
+@pytest.mark.parametrize(
+    ("aggregation", "trl_type"), [("sequence_mean", "grpo"), ("token_mean", "bnpo"), ("constant", "dr_grpo")]
+)
 @pytest.mark.parametrize("beta", [0.0, 0.04])
 def test_grpo_step_matches_trl(aggregation, trl_type, beta):
     logp, old, ref, mask, adv = _rollout()
     expected = _trl_loss(trl_type, logp, old, ref, mask, adv, beta, 0.2, 2, 5)
     expected_grad = torch.autograd.grad(expected, logp)[0]
-    loss, meta = grpo_microbatch_train_step(logp, mask, 2, "grpo_clip", advantages=adv, old_log_probs=old, cliprange=0.2,
-                                            aggregation=aggregation, normalize_constant=5.0,
-                                            ref_log_probs=ref if beta else None, kl_coef=beta)  # fmt: skip
+    loss, meta = grpo_microbatch_train_step(
+        logp,
+        mask,
+        2,
+        "grpo_clip",
+        advantages=adv,
+        old_log_probs=old,
+        cliprange=0.2,
+        aggregation=aggregation,
+        normalize_constant=5.0,
+        ref_log_probs=ref if beta else None,
+        kl_coef=beta,
+    )
     torch.testing.assert_close(loss, expected.detach(), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(logp.grad, expected_grad, rtol=1e-5, atol=1e-6)
     assert ("kl" in meta) == bool(beta) and 0 <= meta["clip_fraction"].item() <= 1

@@ -50,8 +50,12 @@ def test_tokenize_agrees_between_course_and_hf_tokenizers():
 
 @pytest.mark.parametrize(
     ("prompts", "outputs", "message"),
-    [(["a", "b"], ["x"], "2 prompts but 1 outputs"), (["a"], [""], "output 0 is empty"), ([""], ["x"], "prompt 0 is empty"),
-     ([], [], "at least one")],  # fmt: skip
+    [
+        (["a", "b"], ["x"], "2 prompts but 1 outputs"),
+        (["a"], [""], "output 0 is empty"),
+        ([""], ["x"], "prompt 0 is empty"),
+        ([], [], "at least one"),
+    ],
 )
 def test_tokenize_rejects_bad_input(prompts, outputs, message):
     with pytest.raises(ValueError, match=message):
@@ -77,7 +81,9 @@ def test_response_log_probs_match_trl_and_hf_loss():
     batch = tokenize_prompt_and_output(PROMPTS, OUTPUTS, course_tokenizer())
     out = get_response_log_probs(model, batch["input_ids"], batch["labels"], return_token_entropy=True)
     logits = model(batch["input_ids"])
-    torch.testing.assert_close(out["log_probs"], trl_utils.selective_log_softmax(logits, batch["labels"]), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        out["log_probs"], trl_utils.selective_log_softmax(logits, batch["labels"]), rtol=1e-5, atol=1e-5
+    )
     torch.testing.assert_close(out["token_entropy"], trl_utils.entropy_from_logits(logits), rtol=1e-5, atol=1e-5)
     # The exported HF Llama gives the same log-probs, and its own loss on masked labels is their mean.
     hf = hf_model(model)

@@ -12,7 +12,9 @@ from course_lib.tools.grading import grade
 from course_lib.tools.paths import repo_root
 
 REPO = repo_root()
-ASSIGNMENTS = sorted(p.name for p in (REPO / "tests" / "assignments").iterdir() if p.is_dir() and p.name.startswith("a"))
+ASSIGNMENTS = sorted(
+    p.name for p in (REPO / "tests" / "assignments").iterdir() if p.is_dir() and p.name.startswith("a")
+)
 
 
 @pytest.mark.slow

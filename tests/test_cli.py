@@ -20,7 +20,9 @@ def test_every_documented_subcommand_exists() -> None:
 
 
 def test_help_lists_the_subcommands() -> None:
-    out = subprocess.run([sys.executable, "-m", "course_lib.tools.cli", "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "course_lib.tools.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0
     for name in ("doctor", "grade", "release", "execute"):
         assert name in out.stdout
@@ -51,7 +53,10 @@ def test_execute_reports_a_failing_cell_and_leaves_the_file_alone(tmp_path: Path
     path = _notebook(tmp_path / "bad.ipynb", "1 / 0")
     before = path.read_bytes()
     out = subprocess.run(
-        [sys.executable, "-m", "course_lib.tools.cli", "execute", str(path)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "course_lib.tools.cli", "execute", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 1
     assert "FAILED" in out.stdout and "ZeroDivisionError: division by zero" in out.stdout

@@ -43,8 +43,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "other" / "tokenizer").symlink_to(good / "tokenizer")
     (root / "not_a_notebook.ipynb").write_text("print('hello')\n")
     (root / "notes.txt").write_text("hello\n")
-    for name, source in {"dies": "import os\nos._exit(1)", "hangs": "import time\ntime.sleep(600)",
-                         "fine": "print(6 * 7)"}.items():  # fmt: skip
+    for name, source in {
+        "dies": "import os\nos._exit(1)",
+        "hangs": "import time\ntime.sleep(600)",
+        "fine": "print(6 * 7)",
+    }.items():
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
         notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(notebook, root / f"{name}.ipynb")
@@ -65,22 +68,46 @@ CASES = {
     "train_out_unwritable": (["train", "--out", "/dev/null/run", "--steps", "1"], "--out /dev/null/run: cannot create"),
     "train_out_is_a_file": (["train", "--out", "{files}/notes.txt", "--steps", "1"], "--out"),
     # course generate
-    "generate_temperature_nan": (["generate", "--checkpoint", "{files}/run/model.pt", "--temperature", "nan"], "--temperature"),
+    "generate_temperature_nan": (
+        ["generate", "--checkpoint", "{files}/run/model.pt", "--temperature", "nan"],
+        "--temperature",
+    ),
     "generate_top_p_zero": (["generate", "--checkpoint", "{files}/run/model.pt", "--top-p", "0"], "--top-p"),
-    "generate_zero_samples": (["generate", "--checkpoint", "{files}/run/model.pt", "--num-samples", "0"], "--num-samples"),
+    "generate_zero_samples": (
+        ["generate", "--checkpoint", "{files}/run/model.pt", "--num-samples", "0"],
+        "--num-samples",
+    ),
     "generate_zero_threads": (["generate", "--checkpoint", "{files}/run/model.pt", "--threads", "0"], "--threads"),
-    "generate_prompt_not_utf8": (["generate", "--checkpoint", "{files}/run/model.pt", "--prompt", b"caf\xe9"], "--prompt is not valid UTF-8"),
+    "generate_prompt_not_utf8": (
+        ["generate", "--checkpoint", "{files}/run/model.pt", "--prompt", b"caf\xe9"],
+        "--prompt is not valid UTF-8",
+    ),
     "generate_missing_checkpoint": (["generate", "--checkpoint", "{files}/nowhere/model.pt"], "no checkpoint at"),
     "generate_empty_checkpoint": (["generate", "--checkpoint", "{files}/empty/model.pt"], "empty/model.pt is empty"),
-    "generate_truncated_checkpoint": (["generate", "--checkpoint", "{files}/truncated/model.pt"], "truncated/model.pt is not a readable checkpoint"),
-    "generate_random_checkpoint": (["generate", "--checkpoint", "{files}/random/model.pt"], "random/model.pt is not a readable checkpoint"),
-    "generate_foreign_checkpoint": (["generate", "--checkpoint", "{files}/other/model.pt"], "other/model.pt is not a course checkpoint"),
+    "generate_truncated_checkpoint": (
+        ["generate", "--checkpoint", "{files}/truncated/model.pt"],
+        "truncated/model.pt is not a readable checkpoint",
+    ),
+    "generate_random_checkpoint": (
+        ["generate", "--checkpoint", "{files}/random/model.pt"],
+        "random/model.pt is not a readable checkpoint",
+    ),
+    "generate_foreign_checkpoint": (
+        ["generate", "--checkpoint", "{files}/other/model.pt"],
+        "other/model.pt is not a course checkpoint",
+    ),
     # course execute: the bad notebook is reported and the next one still runs
     "execute_missing": (["execute", "{files}/nowhere.ipynb", "{files}/fine.ipynb"], "FAILED: no notebook at"),
-    "execute_not_a_notebook": (["execute", "{files}/not_a_notebook.ipynb", "{files}/fine.ipynb"], "is not a Jupyter notebook"),
+    "execute_not_a_notebook": (
+        ["execute", "{files}/not_a_notebook.ipynb", "{files}/fine.ipynb"],
+        "is not a Jupyter notebook",
+    ),
     "execute_text_file": (["execute", "{files}/notes.txt"], "is not a Jupyter notebook"),
     "execute_kernel_dies": (["execute", "--no-write", "{files}/dies.ipynb", "{files}/fine.ipynb"], "the kernel died"),
-    "execute_cell_timeout": (["execute", "--no-write", "--cell-timeout", "2", "{files}/hangs.ipynb", "{files}/fine.ipynb"], "cell timeout"),
+    "execute_cell_timeout": (
+        ["execute", "--no-write", "--cell-timeout", "2", "{files}/hangs.ipynb", "{files}/fine.ipynb"],
+        "cell timeout",
+    ),
     "execute_zero_timeout": (["execute", "--cell-timeout", "0", "{files}/fine.ipynb"], "--cell-timeout"),
     # course corpus
     "corpus_corrupt_gz": (["corpus", "tinystories", "--source", "{files}/corrupt.txt.gz"], "corrupt.txt.gz"),
@@ -96,13 +123,19 @@ NEEDS_NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="this machi
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, marks=[pytest.mark.slow] if c in SLOW else [NEEDS_NO_CUDA] if "without_one" in c else []) for c in CASES],
+    [
+        pytest.param(c, marks=[pytest.mark.slow] if c in SLOW else [NEEDS_NO_CUDA] if "without_one" in c else [])
+        for c in CASES
+    ],
 )
-def test_bad_command_line_gets_a_clear_message(case: str, files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capfd: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_command_line_gets_a_clear_message(
+    case: str, files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     argv, expected = CASES[case]
     # Python decodes an argv byte that is not UTF-8 to a lone surrogate, as main() then receives it
-    args = [a.replace("{files}", str(files)) if isinstance(a, str) else a.decode("utf-8", "surrogateescape") for a in argv]
+    args = [
+        a.replace("{files}", str(files)) if isinstance(a, str) else a.decode("utf-8", "surrogateescape") for a in argv
+    ]
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     try:

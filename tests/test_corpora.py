@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import gzip
-import itertools
-import random
 import http.server
+import itertools
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.corpora import EOT, CorpusDownloadError, embedded_corpus, iter_documents, real_corpus
-from course_lib.corpora import stories
+from course_lib.corpora import EOT, CorpusDownloadError, embedded_corpus, iter_documents, real_corpus, stories
 from course_lib.corpora import words as W
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,7 +156,10 @@ def test_bpe_learns_most_of_a_10k_vocabulary() -> None:
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     trainer = trainers.BpeTrainer(
-        vocab_size=10_000, special_tokens=[EOT], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+        vocab_size=10_000,
+        special_tokens=[EOT],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
     tokenizer.train_from_iterator(iter_documents(embedded_corpus("train", 1.0)), trainer)
     assert tokenizer.get_vocab_size() > 7000
@@ -198,7 +200,9 @@ def _check_articles(text: str) -> int:
     pairs = re.findall(r"\b([Aa]n?) ([A-Za-z][\w-]*)", text)
     for article, word in pairs:
         low = word.lower()
-        vowel_sound = (low[0] in "aeiou" and not low.startswith(_A_BEFORE_VOWEL)) or low.startswith(_AN_BEFORE_CONSONANT)
+        vowel_sound = (low[0] in "aeiou" and not low.startswith(_A_BEFORE_VOWEL)) or low.startswith(
+            _AN_BEFORE_CONSONANT
+        )
         assert article.lower() == ("an" if vowel_sound else "a"), f"{article} {word} in {text!r}"
     return len(pairs)
 
@@ -248,15 +252,22 @@ def test_word_lists_have_no_duplicates() -> None:
 @pytest.mark.parametrize(
     ("verb", "past", "ing", "third"),
     [
-        ("play", "played", "playing", "plays"), ("bake", "baked", "baking", "bakes"),
-        ("hop", "hopped", "hopping", "hops"), ("carry", "carried", "carrying", "carries"),
-        ("fly a kite", "flew a kite", "flying a kite", "flies a kite"), ("tie", "tied", "tying", "ties"),
-        ("see", "saw", "seeing", "sees"), ("go fishing", "went fishing", "going fishing", "goes fishing"),
+        ("play", "played", "playing", "plays"),
+        ("bake", "baked", "baking", "bakes"),
+        ("hop", "hopped", "hopping", "hops"),
+        ("carry", "carried", "carrying", "carries"),
+        ("fly a kite", "flew a kite", "flying a kite", "flies a kite"),
+        ("tie", "tied", "tying", "ties"),
+        ("see", "saw", "seeing", "sees"),
+        ("go fishing", "went fishing", "going fishing", "goes fishing"),
         ("wash the dishes", "washed the dishes", "washing the dishes", "washes the dishes"),
-        ("swim", "swam", "swimming", "swims"), ("picnic", "picnicked", "picnicking", "picnics"),
+        ("swim", "swam", "swimming", "swims"),
+        ("picnic", "picnicked", "picnicking", "picnics"),
         ("sled down the hill", "sledded down the hill", "sledding down the hill", "sleds down the hill"),
-        ("dig up", "dug up", "digging up", "digs up"), ("have", "had", "having", "has"),
-        ("open", "opened", "opening", "opens"), ("visit", "visited", "visiting", "visits"),
+        ("dig up", "dug up", "digging up", "digs up"),
+        ("have", "had", "having", "has"),
+        ("open", "opened", "opening", "opens"),
+        ("visit", "visited", "visiting", "visits"),
     ],
 )
 def test_verb_inflection(verb: str, past: str, ing: str, third: str) -> None:
@@ -264,16 +275,42 @@ def test_verb_inflection(verb: str, past: str, ing: str, third: str) -> None:
 
 
 def test_plurals_articles_and_degrees() -> None:
-    plurals = {"fox": "foxes", "puppy": "puppies", "toy": "toys", "mouse": "mice", "leaf": "leaves",
-               "teddy bear": "teddy bears", "goldfish": "goldfish", "snowman": "snowmen", "potato": "potatoes",
-               "sheep": "sheep", "bus": "buses", "brush": "brushes", "calf": "calves"}
+    plurals = {
+        "fox": "foxes",
+        "puppy": "puppies",
+        "toy": "toys",
+        "mouse": "mice",
+        "leaf": "leaves",
+        "teddy bear": "teddy bears",
+        "goldfish": "goldfish",
+        "snowman": "snowmen",
+        "potato": "potatoes",
+        "sheep": "sheep",
+        "bus": "buses",
+        "brush": "brushes",
+        "calf": "calves",
+    }
     assert {n: W.plural(n) for n in plurals} == plurals
-    articles = {"owl": "an owl", "unicorn": "a unicorn", "hour": "an hour", "egg": "an egg",
-                "ukulele": "a ukulele", "kite": "a kite", "umbrella": "an umbrella"}
+    articles = {
+        "owl": "an owl",
+        "unicorn": "a unicorn",
+        "hour": "an hour",
+        "egg": "an egg",
+        "ukulele": "a ukulele",
+        "kite": "a kite",
+        "umbrella": "an umbrella",
+    }
     assert {n: W.article(n) for n in articles} == articles
-    degrees = {"big": ("bigger", "biggest"), "happy": ("happier", "happiest"), "brave": ("braver", "bravest"),
-               "young": ("younger", "youngest"), "gentle": ("gentler", "gentlest"), "quiet": ("quieter", "quietest"),
-               "beautiful": ("more beautiful", "most beautiful"), "curious": ("more curious", "most curious")}
+    degrees = {
+        "big": ("bigger", "biggest"),
+        "happy": ("happier", "happiest"),
+        "brave": ("braver", "bravest"),
+        "young": ("younger", "youngest"),
+        "gentle": ("gentler", "gentlest"),
+        "quiet": ("quieter", "quietest"),
+        "beautiful": ("more beautiful", "most beautiful"),
+        "curious": ("more curious", "most curious"),
+    }
     assert {a: (W.comparative(a), W.superlative(a)) for a in degrees} == degrees
 
 
@@ -291,7 +328,11 @@ def test_course_corpus_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 # --- real corpora, from small local files in their public formats -------------------------------------
 
-STORIES = ["Once upon a time, there was a cat.\nThe cat was happy.", "Tom had a red ball. \u201cHi!\u201d said Tom.", "The end of a story \u00e9\u00e8."]
+STORIES = [
+    "Once upon a time, there was a cat.\nThe cat was happy.",
+    "Tom had a red ball. \u201cHi!\u201d said Tom.",
+    "The end of a story \u00e9\u00e8.",
+]
 
 
 def _tinystories_txt(path: Path) -> Path:

@@ -18,8 +18,23 @@ def test_multilingual_corpus_holds_many_scripts():
     path = installed_corpus("multilingual", 0.5)
     text = path.read_text(encoding="utf-8")
     assert 0.5e6 <= len(text.encode()) < 0.5e6 + 200_000  # whole documents up to the cap
-    scripts = ("Latin", "Cyrillic", "Greek", "Armenian", "Georgian", "Arabic", "Hebrew", "Devanagari", "Bengali", "Tamil",
-               "Thai", "Ethiopic", "Han", "Hiragana", "Hangul")  # fmt: skip
+    scripts = (
+        "Latin",
+        "Cyrillic",
+        "Greek",
+        "Armenian",
+        "Georgian",
+        "Arabic",
+        "Hebrew",
+        "Devanagari",
+        "Bengali",
+        "Tamil",
+        "Thai",
+        "Ethiopic",
+        "Han",
+        "Hiragana",
+        "Hangul",
+    )
     found = [s for s in scripts if regex.search(rf"\p{{Script={s}}}", text)]
     assert len(found) >= 10, f"only {found} in half a megabyte of locale data"
     assert installed_corpus("multilingual", 0.5) == path  # cached: built once

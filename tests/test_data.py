@@ -4,17 +4,29 @@ harmful-content and PII filters (deduplication: tests/test_data_dedup.py)."""
 from __future__ import annotations
 
 import io
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course_lib.data import (
-    CharNgramNB, HashedNgramClassifier, extract_text, gopher_rules, identify_language, is_harmful, iter_warc,
-    jaccard, make_crawl, mask_pii, naive_extract, precision_recall, precision_recall_curve, read_crawl,
-    word_ngrams, write_warc,
-)  # fmt: skip
+    CharNgramNB,
+    HashedNgramClassifier,
+    extract_text,
+    gopher_rules,
+    identify_language,
+    is_harmful,
+    iter_warc,
+    jaccard,
+    make_crawl,
+    mask_pii,
+    naive_extract,
+    precision_recall,
+    precision_recall_curve,
+    read_crawl,
+    word_ngrams,
+    write_warc,
+)
 from course_lib.data.crawl import KINDS, LANGUAGES
 from course_lib.data.language import char_ngram_ids
 from course_lib.data.pii import MASKS, mask_emails, mask_ips, mask_phone_numbers
@@ -81,12 +93,19 @@ def test_warc_reads_common_crawl_wet_and_skips_other_records(tmp_path: Path) -> 
     with open(path, "wb") as fh:
         w = WARCWriter(fh, gzip=True)
         w.write_record(w.create_warcinfo_record("cc.warc.wet.gz", {"software": "test"}))
-        text = "Ein kurzer Text.\nZweite Zeile.".encode()
-        w.write_record(w.create_warc_record("http://a.example/", "conversion", payload=io.BytesIO(text),
-                                            warc_headers_dict={"Content-Type": "text/plain"}))  # fmt: skip
+        text = b"Ein kurzer Text.\nZweite Zeile."
+        w.write_record(
+            w.create_warc_record(
+                "http://a.example/",
+                "conversion",
+                payload=io.BytesIO(text),
+                warc_headers_dict={"Content-Type": "text/plain"},
+            )
+        )
         http = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record("http://b.example/", "response", payload=io.BytesIO(b"<p>gone</p>"),
-                                            http_headers=http))  # fmt: skip
+        w.write_record(
+            w.create_warc_record("http://b.example/", "response", payload=io.BytesIO(b"<p>gone</p>"), http_headers=http)
+        )
     docs = list(iter_warc(path))
     assert [(d.url, d.kind, d.payload) for d in docs] == [("http://a.example/", "text", text)]
 
@@ -101,8 +120,14 @@ def test_common_crawl_formats_go_through_the_pipeline(crawl, tmp_path: Path) -> 
     with open(wet, "wb") as fh:
         w = WARCWriter(fh, gzip=True)
         for p in good:
-            w.write_record(w.create_warc_record(p.url, "conversion", payload=io.BytesIO(p.labels.content.encode()),
-                                                warc_headers_dict={"Content-Type": "text/plain"}))  # fmt: skip
+            w.write_record(
+                w.create_warc_record(
+                    p.url,
+                    "conversion",
+                    payload=io.BytesIO(p.labels.content.encode()),
+                    warc_headers_dict={"Content-Type": "text/plain"},
+                )
+            )
     config = PipelineConfig(mask_pii=False)
     kept, _ = run_pipeline(iter_warc(wet), config)
     assert kept == [(p.url, p.labels.content) for p in good]  # WET text is used as is
@@ -237,7 +262,9 @@ def test_precision_recall_curve_equals_sklearn() -> None:
 
 
 def test_hashed_ngram_classifier_separates_reference_from_junk(crawl) -> None:
-    junk = [p.labels.content for p in crawl.pages if p.labels.kind in ("spam", "wordlist", "code", "numbers", "gibberish")]
+    junk = [
+        p.labels.content for p in crawl.pages if p.labels.kind in ("spam", "wordlist", "code", "numbers", "gibberish")
+    ]
     ref = crawl.reference[:100]
     clf = HashedNgramClassifier(n_features=2**16, steps=60).fit(ref[:60] + junk[::2], [1] * 60 + [0] * len(junk[::2]))
     s_ref, s_junk = clf.predict_proba(ref[60:]), clf.predict_proba(junk[1::2])
@@ -264,12 +291,21 @@ def test_lexicon_filter_catches_abuse_and_flags_innocent_uses(crawl) -> None:
         is_harmful("x", threshold=-1)
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("mail ann.lee+news@mail.example.co.uk now", "email"),
-    ("call (555) 123-4567 today", "phone"), ("call 555-123-4567.", "phone"), ("call 555.123.4567.", "phone"),
-    ("call +1 555 123 4567", "phone"), ("ruf +49 30 1234567 an", "phone"), ("call +44 20 7946 0018", "phone"),
-    ("host 192.168.10.254.", "ip"), ("host 2001:db8:85a3::8a2e:370:7334 up", "ip"), ("host ::1 up", "ip"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("mail ann.lee+news@mail.example.co.uk now", "email"),
+        ("call (555) 123-4567 today", "phone"),
+        ("call 555-123-4567.", "phone"),
+        ("call 555.123.4567.", "phone"),
+        ("call +1 555 123 4567", "phone"),
+        ("ruf +49 30 1234567 an", "phone"),
+        ("call +44 20 7946 0018", "phone"),
+        ("host 192.168.10.254.", "ip"),
+        ("host 2001:db8:85a3::8a2e:370:7334 up", "ip"),
+        ("host ::1 up", "ip"),
+    ],
+)
 def test_pii_formats_are_masked(text: str, kind: str) -> None:
     masked, counts = mask_pii(text)
     assert counts[kind] == 1 and sum(counts.values()) == 1

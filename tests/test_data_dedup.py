@@ -10,11 +10,27 @@ import numpy as np
 import pytest
 
 from course_lib.data import (
-    BloomFilter, estimate_jaccard, exact_dedup, exact_dedup_files, exact_line_dedup_files, filter_files, jaccard,
-    line_dedup, lsh_candidate_pairs, make_crawl, minhash_dedup, minhash_dedup_files, minhash_signatures,
-    naive_extract, near_duplicate_clusters, optimal_bands, optimal_bits_per_element, read_document, s_curve,
+    BloomFilter,
+    estimate_jaccard,
+    exact_dedup,
+    exact_dedup_files,
+    exact_line_dedup_files,
+    filter_files,
+    jaccard,
+    line_dedup,
+    lsh_candidate_pairs,
+    make_crawl,
+    minhash_dedup,
+    minhash_dedup_files,
+    minhash_signatures,
+    naive_extract,
+    near_duplicate_clusters,
+    optimal_bands,
+    optimal_bits_per_element,
+    read_document,
+    s_curve,
     word_ngrams,
-)  # fmt: skip
+)
 from course_lib.data.crawl import near_duplicate_pairs
 from course_lib.data.minhash import shingle_hashes
 
@@ -26,8 +42,11 @@ def crawl():
 
 def _near_pairs(crawl):
     index = {p.labels.doc_id: i for i, p in enumerate(crawl.pages)}
-    return [(index[p.labels.near_dup_of], i, p.labels.jaccard) for i, p in enumerate(crawl.pages)
-            if p.labels.near_dup_of is not None]  # fmt: skip
+    return [
+        (index[p.labels.near_dup_of], i, p.labels.jaccard)
+        for i, p in enumerate(crawl.pages)
+        if p.labels.near_dup_of is not None
+    ]
 
 
 # --- exact and line dedup ----------------------------------------------------------------------
@@ -130,7 +149,9 @@ def test_lsh_candidates_equal_brute_force_banding() -> None:
     expected = set()
     for i in range(len(sig)):
         for j in range(i + 1, len(sig)):
-            if any((sig[i, b * rows : (b + 1) * rows] == sig[j, b * rows : (b + 1) * rows]).all() for b in range(bands)):
+            if any(
+                (sig[i, b * rows : (b + 1) * rows] == sig[j, b * rows : (b + 1) * rows]).all() for b in range(bands)
+            ):
                 expected.add((i, j))
     got = lsh_candidate_pairs(sig, bands, rows)
     assert {tuple(p) for p in got.tolist()} == expected

@@ -32,7 +32,12 @@ def test_seed_everything_makes_every_generator_repeat() -> None:
 
     def draw() -> tuple:
         generator = env.seed_everything(123)
-        return random.random(), float(np.random.rand()), torch.rand(3).tolist(), torch.rand(2, generator=generator).tolist()
+        return (
+            random.random(),
+            float(np.random.rand()),
+            torch.rand(3).tolist(),
+            torch.rand(2, generator=generator).tolist(),
+        )
 
     assert draw() == draw()
 

@@ -33,10 +33,15 @@ def test_default_threads_are_the_free_cores():
         env.default_threads(busy=-1.0)
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="elsewhere busy_cores reads the one-minute load average, too slow to see them")
+@pytest.mark.skipif(
+    not os.path.exists("/proc/stat"),
+    reason="elsewhere busy_cores reads the one-minute load average, too slow to see them",
+)
 def test_busy_cores_sees_competing_processes():
     competitors = 4
-    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(competitors)]
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(competitors)
+    ]
     try:
         time.sleep(0.5)  # let them start
         busy = env.busy_cores()
@@ -63,8 +68,13 @@ def test_configure_threads(restore_threads):
 
 def _wait_policy(code: str, **extra: str) -> str:
     child_env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | extra
-    out = subprocess.run([sys.executable, "-c", code + "; import os; print(os.environ.get('OMP_WAIT_POLICY'))"],
-                         env=child_env, capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code + "; import os; print(os.environ.get('OMP_WAIT_POLICY'))"],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return out.strip().splitlines()[-1]
 
 
@@ -94,7 +104,9 @@ def test_course_train_eta_comes_from_timed_steps():
     from course_lib.tools.commands import train
     from course_lib.training import TrainConfig
 
-    model = TransformerLM.from_config(ModelConfig(vocab_size=64, context_length=16, d_model=32, num_layers=1, num_heads=2, d_ff=64))
+    model = TransformerLM.from_config(
+        ModelConfig(vocab_size=64, context_length=16, d_model=32, num_layers=1, num_heads=2, d_ff=64)
+    )
     before = [p.detach().clone() for p in model.parameters()]
     tokens = torch.randint(0, 64, (2_000,)).numpy()
     line = train._eta_line(model, TrainConfig(max_steps=600, batch_size=4, eval_interval=100, eval_batches=2), tokens)

@@ -46,7 +46,7 @@ from course_lib.model import TransformerLM
 
 TEXT = (
     "Once upon a time, there was a girl named Mia. She loved to paint. One day, Mia found a red kite in the park. "
-    "\"Can I fly it?\" she asked her dad. Dad smiled and said, \"Yes, but hold the string tight!\""
+    '"Can I fly it?" she asked her dad. Dad smiled and said, "Yes, but hold the string tight!"'
 )
 
 
@@ -70,17 +70,22 @@ def full_logprobs(lm: CourseLM, ids: list[int]) -> torch.Tensor:
 
 
 def test_loglikelihood_matches_a_full_forward_pass_and_batching(lm: CourseLM) -> None:
-    requests = [(TEXT[:60], " She"), (TEXT[:60], " It"), ("", "Once upon a time"), (TEXT[:100], " the red kite flew"),
-                ("The cat sat ", "on the mat")]  # fmt: skip
+    requests = [
+        (TEXT[:60], " She"),
+        (TEXT[:60], " It"),
+        ("", "Once upon a time"),
+        (TEXT[:100], " the red kite flew"),
+        ("The cat sat ", "on the mat"),
+    ]
     one = loglikelihood(lm, requests, batch_size=1)
     many = loglikelihood(lm, requests, batch_size=4)
     for (ctx, cont), a, b in zip(requests, one, many):
         stripped = ctx.rstrip()
         if stripped:  # trailing spaces belong to the continuation; score what follows the context's ids
-            whole, start = lm.encode(stripped + ctx[len(stripped):] + cont), len(lm.encode(stripped))
+            whole, start = lm.encode(stripped + ctx[len(stripped) :] + cont), len(lm.encode(stripped))
         else:
             whole, start = [lm.eot_id] + lm.encode(cont), 1
-        ref = full_logprobs(lm, whole)[start - 1:]
+        ref = full_logprobs(lm, whole)[start - 1 :]
         assert a.num_tokens == len(whole) - start
         assert a.logprob == pytest.approx(float(ref.sum()), abs=1e-4)
         assert b.logprob == pytest.approx(a.logprob, abs=1e-4)
@@ -93,15 +98,15 @@ def test_is_greedy_is_true_for_the_argmax_continuation(lm: CourseLM) -> None:
     with torch.no_grad():
         nxt = int(lm.model(torch.tensor([ctx_ids]))[0, -1].argmax())
     res = loglikelihood(lm, [(TEXT[:80], lm.decode([nxt]))])[0]
-    if lm.encode(TEXT[:80] + lm.decode([nxt]))[len(ctx_ids):] == [nxt]:
+    if lm.encode(TEXT[:80] + lm.decode([nxt]))[len(ctx_ids) :] == [nxt]:
         assert res.is_greedy
 
 
 def test_long_context_is_cut_from_the_left(short_lm: CourseLM) -> None:
     ctx = TEXT[:120]
     res = loglikelihood(short_lm, [(ctx, " Mia")])[0]
-    ids = (short_lm.encode(ctx) + short_lm.encode(ctx + " Mia")[len(short_lm.encode(ctx)):])[-17:]
-    assert res.logprob == pytest.approx(float(full_logprobs(short_lm, ids)[-res.num_tokens:].sum()), abs=1e-4)
+    ids = (short_lm.encode(ctx) + short_lm.encode(ctx + " Mia")[len(short_lm.encode(ctx)) :])[-17:]
+    assert res.logprob == pytest.approx(float(full_logprobs(short_lm, ids)[-res.num_tokens :].sum()), abs=1e-4)
 
 
 def test_bad_inputs_raise_clear_errors(lm: CourseLM, short_lm: CourseLM) -> None:
@@ -149,15 +154,15 @@ def test_rolling_loglikelihood_scores_every_token_once(short_lm: CourseLM, lm: C
     slide = rolling_loglikelihood(short_lm, TEXT, stride=4)
     manual = 0.0  # disjoint windows scored one by one
     for inp, t0, t1 in token_windows(len(ids), 16, 16):
-        window = ([short_lm.eot_id] + ids)[inp:t1 + 1]
-        manual += float(full_logprobs(short_lm, window)[t0 - inp:].sum())
+        window = ([short_lm.eot_id] + ids)[inp : t1 + 1]
+        manual += float(full_logprobs(short_lm, window)[t0 - inp :].sum())
     assert disjoint.logprob == pytest.approx(manual, abs=1e-3)
     full = rolling_loglikelihood(lm, TEXT)  # fits in one window of 256
     assert full.logprob == pytest.approx(float(exact.sum()), abs=1e-3)
     assert full.bits_per_byte == pytest.approx(-float(exact.sum()) / len(TEXT.encode()) / math.log(2), rel=1e-5)
     assert full.word_perplexity == pytest.approx(math.exp(-full.logprob / len(TEXT.split())), rel=1e-6)
     assert full.token_perplexity == pytest.approx(math.exp(-float(exact.mean())), rel=1e-5)
-    assert full.byte_perplexity == pytest.approx(2 ** full.bits_per_byte, rel=1e-9)
+    assert full.byte_perplexity == pytest.approx(2**full.bits_per_byte, rel=1e-9)
     # More context never hurts on average: stride 1 (15 tokens of context) beats disjoint windows.
     assert one.logprob > disjoint.logprob and slide.logprob > disjoint.logprob
 
@@ -196,8 +201,12 @@ def test_score_multiple_choice_uses_the_same_loglikelihoods(lm: CourseLM) -> Non
     items = story_benchmark("pronouns", 6)
     res = score_multiple_choice(lm, items)
     for item, lls in zip(items, res.logprobs):
-        assert lls == pytest.approx([r.logprob for r in loglikelihood(lm, [(item.context, c) for c in item.choices])], abs=1e-4)
-    assert res.accuracy("acc") == pytest.approx(np.mean([choose(l, i.choices) == i.gold for l, i in zip(res.logprobs, items)]))
+        assert lls == pytest.approx(
+            [r.logprob for r in loglikelihood(lm, [(item.context, c) for c in item.choices])], abs=1e-4
+        )
+    assert res.accuracy("acc") == pytest.approx(
+        np.mean([choose(l, i.choices) == i.gold for l, i in zip(res.logprobs, items)])
+    )
 
 
 def test_answer_normalisation_and_extraction() -> None:
@@ -205,8 +214,14 @@ def test_answer_normalisation_and_extraction() -> None:
 
     assert exact_match("The  Red Kite!", "red kite") and not exact_match("a red kite", "blue kite")
     flexible = RegexFilter(regex_pattern=r"(-?[$0-9.,]{2,})|(-?[0-9]+)", group_select=-1)
-    for text in ["so 3 + 4 = 7.", "It costs $1,200 in total", "no number here", "-5 then 12", "first 10, then 2.5",
-                 "answer: 42"]:  # fmt: skip
+    for text in [
+        "so 3 + 4 = 7.",
+        "It costs $1,200 in total",
+        "no number here",
+        "-5 then 12",
+        "first 10, then 2.5",
+        "answer: 42",
+    ]:
         ref = list(flexible.apply([[text]], [{}]))[0][0]
         ours = extract_last_number(text)
         if ref == "[invalid]":
@@ -295,8 +310,8 @@ def test_suffix_automaton_finds_the_longest_common_substring(a: list[int], b: li
     ref = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     assert length == ref.size
     if length:
-        window = b[end - length:end]
-        assert any(a[i:i + length] == window for i in range(len(a) - length + 1))
+        window = b[end - length : end]
+        assert any(a[i : i + length] == window for i in range(len(a) - length + 1))
 
 
 def test_detect_contamination_flags_planted_items() -> None:
@@ -327,7 +342,7 @@ def test_story_benchmark_items_are_consistent_with_the_stories() -> None:
         if task == "names":
             for item in items:
                 wrong = [c for i, c in enumerate(item.choices) if i != item.gold]
-                story = text[text.index(item.context):].split("<|endoftext|>")[0]
+                story = text[text.index(item.context) :].split("<|endoftext|>")[0]
                 assert not any(c.strip() in story for c in wrong)
     with pytest.raises(ValueError, match="unknown task"):
         story_benchmark("colours")

@@ -48,7 +48,9 @@ def test_lm_eval_scores_equal_course_lib(tmp_path: Path, monkeypatch: pytest.Mon
     ppl = results["stories_ppl"]
     assert ppl["word_perplexity,none"] == pytest.approx(math.exp(-logprob / sum(r.num_words for r in rolls)), rel=1e-9)
     assert ppl["byte_perplexity,none"] == pytest.approx(math.exp(-logprob / sum(r.num_bytes for r in rolls)), rel=1e-9)
-    assert ppl["bits_per_byte,none"] == pytest.approx(-logprob / sum(r.num_bytes for r in rolls) / math.log(2), rel=1e-9)
+    assert ppl["bits_per_byte,none"] == pytest.approx(
+        -logprob / sum(r.num_bytes for r in rolls) / math.log(2), rel=1e-9
+    )
 
 
 def test_generate_until_stops_at_the_stop_string() -> None:
@@ -61,7 +63,7 @@ def test_generate_until_stops_at_the_stop_string() -> None:
     assert len(words) >= 3  # twelve tokens of story
     stop = " " + words[2]
     cut = greedy_until(lm, context, [stop], 12)
-    assert cut == free[:free.index(stop)] and stop not in cut
+    assert cut == free[: free.index(stop)] and stop not in cut
     request = Instance("generate_until", {}, (context, {"until": [stop], "max_gen_toks": 12}), 0)
     assert HarnessLM(lm).generate_until([request]) == [cut]
     with pytest.raises(ValueError, match="exactly one"):

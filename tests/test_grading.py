@@ -18,7 +18,7 @@ from course_lib.tools.paths import repo_root
 
 REPO = repo_root()
 
-STUDENT_CODE = '''
+STUDENT_CODE = """
 import ctypes, os, time
 
 def good():
@@ -45,17 +45,19 @@ def aborts():
 
 def huge():
     return bytearray(2**50)
-'''
+"""
 
-DEMO_FIXTURE = '''
+DEMO_FIXTURE = """
 import pytest
 
 @pytest.fixture(scope="module")
 def demo(load_impl):
     return load_impl("a9_demo.demo")
-'''
+"""
 
-TESTS = DEMO_FIXTURE + '''
+TESTS = (
+    DEMO_FIXTURE
+    + """
 @pytest.mark.grade(part="basics", points=2)
 def test_good(demo):
     assert demo.good() == 42
@@ -92,7 +94,8 @@ def test_needs_cuda(demo):
 @pytest.mark.grade(part="basics", points=1)
 def test_after_the_crashes(demo):
     assert demo.good() == 42
-'''
+"""
+)
 
 
 def make_course(root: Path, student_code: str = STUDENT_CODE, tests: str = TESTS) -> Path:
@@ -176,7 +179,9 @@ def test_table_shows_each_part(demo_report: GradeReport) -> None:
 
 
 def test_a_hang_in_c_code_is_cut_by_the_watchdog(tmp_path: Path) -> None:
-    tests = DEMO_FIXTURE + '''
+    tests = (
+        DEMO_FIXTURE
+        + """
 @pytest.mark.grade(part="hangs", points=1)
 def test_stuck(demo):
     demo.stuck_in_c()
@@ -184,7 +189,8 @@ def test_stuck(demo):
 @pytest.mark.grade(part="basics", points=1)
 def test_good(demo):
     assert demo.good() == 42
-'''
+"""
+    )
     root = make_course(tmp_path, tests=tests)
     report = grade("a9", "assignments", timeout=1, repo=root, watchdog_grace=2)
     assert by_name(report) == {"test_stuck": "timed out", "test_good": "passed"}
@@ -206,8 +212,9 @@ def test_good(load_impl):
 
 
 def _course_cli(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "course_lib.tools.cli", *args], cwd=root, capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "course_lib.tools.cli", *args], cwd=root, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.slow
@@ -259,8 +266,9 @@ def test_a_bad_timeout_is_rejected_before_anything_runs(value: str, capsys: pyte
         grade("a0", timeout=float(value) if value != "ten" else value)  # type: ignore[arg-type]
 
 
-def test_json_to_a_folder_is_a_clear_error_before_grading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_json_to_a_folder_is_a_clear_error_before_grading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from course_lib.tools.cli import main
 
     root = make_course(tmp_path / "course", tests=GOOD_TESTS)
@@ -317,9 +325,13 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="checks processes through /proc (Linux)")
-def test_honest_code_is_graded_honestly_and_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_honest_code_is_graded_honestly_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pids = tmp_path / "pids.txt"
-    tests = DEMO_FIXTURE + f'''
+    tests = (
+        DEMO_FIXTURE
+        + f"""
 @pytest.mark.grade(part="a", points=1)
 def test_interrupts(demo):
     demo.interrupts()
@@ -335,7 +347,8 @@ def test_leaves_processes(demo):
 @pytest.mark.grade(part="c", points=1)
 def test_chatty_and_stuck(demo):
     demo.chatty_and_stuck()
-'''
+"""
+    )
     root = make_course(tmp_path / "course", student_code=HONEST_CODE, tests=tests)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -374,7 +387,9 @@ def test_a_broken_module_is_crashed_with_file_and_line(module: str, expected: st
 def test_ctrl_c_prints_the_partial_table_and_kills_everything(tmp_path: Path) -> None:
     started = tmp_path / "started.txt"
     code = f"import os, time\ndef good():\n    return 42\ndef slow():\n    open({str(started)!r}, 'w').write(str(os.getpid()))\n    time.sleep(600)\n"
-    tests = GOOD_TESTS + '''
+    tests = (
+        GOOD_TESTS
+        + """
 @pytest.mark.grade(part="slow", points=1)
 def test_slow(load_impl):
     load_impl("a9_demo.demo").slow()
@@ -382,10 +397,16 @@ def test_slow(load_impl):
 @pytest.mark.grade(part="later", points=1)
 def test_later(load_impl):
     assert load_impl("a9_demo.demo").good() == 42
-'''
+"""
+    )
     root = make_course(tmp_path / "course", student_code=code, tests=tests)
-    grader = subprocess.Popen([sys.executable, "-m", "course_lib.tools.cli", "grade", "a9", "--timeout", "300"], cwd=root,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "course_lib.tools.cli", "grade", "a9", "--timeout", "300"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while not (started.exists() and started.read_text()) and time.monotonic() < deadline and grader.poll() is None:
         time.sleep(0.1)

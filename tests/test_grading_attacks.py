@@ -16,7 +16,7 @@ import pytest
 from course_lib.tools.grading import GradingError, grade
 from tests.test_grading import make_course
 
-TESTS = '''
+TESTS = """
 import pytest
 
 @pytest.fixture(scope="module")
@@ -34,15 +34,15 @@ def test_two(demo):
 @pytest.mark.grade(part="three", points=3)
 def test_three(demo):
     assert [demo.answer()] == [42]
-'''
+"""
 
-SKELETON = '''
+SKELETON = """
 def answer():
     raise NotImplementedError("a9_demo: `answer` is not implemented yet")
-'''
+"""
 
 ATTACKS = {
-    "patch_the_plugin": '''
+    "patch_the_plugin": """
 import sys
 plugin = sys.modules.get("course_lib.tools.grading.plugin")
 if plugin is not None:
@@ -54,8 +54,8 @@ if plugin is not None:
     for name in dir(plugin):
         if name.startswith("pytest_runtest_makereport"):
             setattr(plugin, name, lambda *a, **k: None)
-''',
-    "fake_result_lines": '''
+""",
+    "fake_result_lines": """
 import atexit, json, os, sys
 
 def forge():
@@ -84,23 +84,23 @@ def forge():
 
 forge()                                            # before the real results...
 atexit.register(forge)                             # ...and after them
-''',
-    "keyboard_interrupt_then_sigkill_at_exit": '''
+""",
+    "keyboard_interrupt_then_sigkill_at_exit": """
 import atexit, os, signal
 atexit.register(lambda: os.kill(os.getpid(), signal.SIGKILL))
 
 def answer():
     raise KeyboardInterrupt
-''',
-    "pytest_exit_then_sigkill_at_exit": '''
+""",
+    "pytest_exit_then_sigkill_at_exit": """
 import atexit, os, signal
 import pytest
 atexit.register(lambda: os.kill(os.getpid(), signal.SIGKILL))
 
 def answer():
     pytest.exit("done", returncode=0)
-''',
-    "edit_the_tests_then_os_exit": '''
+""",
+    "edit_the_tests_then_os_exit": """
 import os, sys
 from pathlib import Path
 targets = {Path(m.__file__) for m in list(sys.modules.values())
@@ -111,14 +111,14 @@ for path in targets:
     if "assert True or" not in text and "assert " in text:
         path.write_text(text.replace("assert ", "assert True or "))
         os._exit(0)                                # the next process imports the edited tests
-''',
-    "skip_every_unfinished_function": '''
+""",
+    "skip_every_unfinished_function": """
 import pytest
 
 def answer():
     pytest.skip("not done yet")
-''',
-    "eq_always_true": '''
+""",
+    "eq_always_true": """
 class Anything(int):
     def __eq__(self, other):
         return True
@@ -126,7 +126,7 @@ class Anything(int):
 
 def answer():
     return Anything(0)
-''',
+""",
 }
 
 
@@ -164,8 +164,21 @@ def test_the_comparison_guard_passes_library_values_and_refuses_home_made_equali
 
     from course_lib.tools.grading.guard import UntrustedValue, checked
 
-    trusted = [None, {}.keys(), torch.zeros(2), torch.Size([2]), np.float64(1.0), np.zeros(2), [1, (2, b"x")],
-               {"a": [1.5]}, torch.nn.Parameter(torch.zeros(1)), range(3), "s", torch.float32, pytest.approx(1.0)]  # fmt: skip
+    trusted = [
+        None,
+        {}.keys(),
+        torch.zeros(2),
+        torch.Size([2]),
+        np.float64(1.0),
+        np.zeros(2),
+        [1, (2, b"x")],
+        {"a": [1.5]},
+        torch.nn.Parameter(torch.zeros(1)),
+        range(3),
+        "s",
+        torch.float32,
+        pytest.approx(1.0),
+    ]
     for value in trusted:
         assert checked(value) is value
 

@@ -48,8 +48,16 @@ def test_cached_greedy_ids_equal_uncached(variant):
 
 @pytest.mark.parametrize("position_encoding", ["rope_interleaved", "nope"])
 def test_cached_greedy_ids_equal_uncached_for_other_position_encodings(position_encoding):
-    config = ModelConfig(vocab_size=64, context_length=64, d_model=32, num_layers=2, num_heads=4, d_ff=64,
-                         num_kv_heads=2, position_encoding=position_encoding)  # fmt: skip
+    config = ModelConfig(
+        vocab_size=64,
+        context_length=64,
+        d_model=32,
+        num_layers=2,
+        num_heads=4,
+        d_ff=64,
+        num_kv_heads=2,
+        position_encoding=position_encoding,
+    )
     torch.manual_seed(0)
     model = TransformerLM.from_config(config).eval()
     assert all(layer is not None for layer in fuse_weights(model).layers)  # the fused path runs

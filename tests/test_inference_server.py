@@ -23,8 +23,16 @@ from course_lib.inference import generate  # noqa: E402
 from course_lib.pretrained import load_pretrained  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PROMPTS = ["Once upon a time", "The little dog", "Tom and Lily went to the park.", "She was sad because",
-           "One day, a bird", "The sun was", "Mom said", "They played"]  # fmt: skip
+PROMPTS = [
+    "Once upon a time",
+    "The little dog",
+    "Tom and Lily went to the park.",
+    "She was sad because",
+    "One day, a bird",
+    "The sun was",
+    "Mom said",
+    "They played",
+]
 MAX_TOKENS = 24
 NUM_BLOCKS = 64
 
@@ -39,8 +47,22 @@ def _free_port() -> int:
 def server():
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-m", "course_lib.tools.cli", "serve", "--model", "draft", "--port", str(port),
-           "--threads", "1", "--num-blocks", str(NUM_BLOCKS), "--max-batch-size", "8"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "course_lib.tools.cli",
+        "serve",
+        "--model",
+        "draft",
+        "--port",
+        str(port),
+        "--threads",
+        "1",
+        "--num-blocks",
+        str(NUM_BLOCKS),
+        "--max-batch-size",
+        "8",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -106,10 +128,16 @@ def test_openai_client_plain_and_streaming(server, offline):
     client = openai.OpenAI(base_url=f"{server}/v1", api_key="unused")
 
     def ask(prompt: str) -> str:
-        return client.completions.create(model="draft", prompt=prompt, max_tokens=MAX_TOKENS, temperature=0).choices[0].text
+        return (
+            client.completions.create(model="draft", prompt=prompt, max_tokens=MAX_TOKENS, temperature=0)
+            .choices[0]
+            .text
+        )
 
     def ask_streaming(prompt: str) -> str:
-        chunks = client.completions.create(model="draft", prompt=prompt, max_tokens=MAX_TOKENS, temperature=0, stream=True)
+        chunks = client.completions.create(
+            model="draft", prompt=prompt, max_tokens=MAX_TOKENS, temperature=0, stream=True
+        )
         return "".join(c.choices[0].text for c in chunks)
 
     with ThreadPoolExecutor(8) as pool:
@@ -123,8 +151,15 @@ def test_openai_client_plain_and_streaming(server, offline):
 def test_stop_strings_cut_the_text(server, offline):
     full, _ = offline(PROMPTS[0])
     stop = full.split()[3]  # a word the completion contains
-    reply = _post(server, model="draft", prompt=PROMPTS[0], max_tokens=MAX_TOKENS, temperature=0, stop=[stop, "zzzz"]).json()
-    assert reply["choices"][0] == {"index": 0, "text": full[: full.index(stop)], "logprobs": None, "finish_reason": "stop"}
+    reply = _post(
+        server, model="draft", prompt=PROMPTS[0], max_tokens=MAX_TOKENS, temperature=0, stop=[stop, "zzzz"]
+    ).json()
+    assert reply["choices"][0] == {
+        "index": 0,
+        "text": full[: full.index(stop)],
+        "logprobs": None,
+        "finish_reason": "stop",
+    }
 
 
 @pytest.mark.parametrize(

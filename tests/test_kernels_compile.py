@@ -88,7 +88,9 @@ def _nvidia_backend_available() -> bool:
 @pytest.mark.skipif(not _nvidia_backend_available(), reason="needs triton with its NVIDIA backend (Linux wheels)")
 def test_every_kernel_compiles_for_gpus_and_fits_in_shared_memory():
     env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     compiled = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     kernels = {c["kernel"] for c in compiled}
@@ -97,5 +99,11 @@ def test_every_kernel_compiles_for_gpus_and_fits_in_shared_memory():
     # Every launch must fit in one SM's shared memory (autotuning would skip a forward configuration
     # that does not, but these all should).
     for c in compiled:
-        assert c["shared"] <= MAX_SHARED[c["gpu"]], f"{c['gpu']} {c['kernel']} {c['config']}: {c['shared']} bytes of shared memory"
-    assert {(c["gpu"], c["kernel"]) for c in compiled} >= {("A100", "flash fwd d128"), ("A100", "flash bwd dkdv d128"), ("A100", "flash bwd dq d128")}
+        assert c["shared"] <= MAX_SHARED[c["gpu"]], (
+            f"{c['gpu']} {c['kernel']} {c['config']}: {c['shared']} bytes of shared memory"
+        )
+    assert {(c["gpu"], c["kernel"]) for c in compiled} >= {
+        ("A100", "flash fwd d128"),
+        ("A100", "flash bwd dkdv d128"),
+        ("A100", "flash bwd dq d128"),
+    }

@@ -93,7 +93,9 @@ def test_flash_attention_with_custom_scale_and_strided_inputs():
     q_t = q.transpose(1, 2).contiguous().transpose(1, 2)  # same values, (b, n, h, d) memory layout
     assert not q_t.is_contiguous()
     got = flash_attention(q_t, k, v, is_causal=True, scale=0.3)
-    torch.testing.assert_close(got, F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        got, F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3), rtol=1e-4, atol=1e-4
+    )
 
 
 @needs_triton
@@ -182,13 +184,18 @@ def test_log_sum_exp_output_and_its_gradient_match_the_naive_computation(fn, is_
     out, lse, grads = run(lambda a, b, c: fn(a, b, c, is_causal=is_causal, scale=0.3, return_lse=True))
     ref_out, ref_lse, ref_grads = run(lambda a, b, c: _naive_attention(a, b, c, is_causal, 0.3))
     assert out.shape == q.shape and lse.shape == q.shape[:-1] and lse.dtype == torch.float32
-    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=0.3), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        out, F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=0.3), rtol=1e-4, atol=1e-4
+    )
     torch.testing.assert_close(lse, ref_lse, rtol=1e-4, atol=1e-4)
     for name, got, want in zip("qkv", grads, ref_grads):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4, msg=lambda m, name=name: f"d{name}: {m}")
 
 
-@pytest.mark.parametrize("fn", [pytest.param(flash_attention, marks=needs_triton, id="triton"), pytest.param(flash_attention_torch, id="torch")])
+@pytest.mark.parametrize(
+    "fn",
+    [pytest.param(flash_attention, marks=needs_triton, id="triton"), pytest.param(flash_attention_torch, id="torch")],
+)
 def test_flat_inputs_give_the_four_dimensional_result(fn):
     q, k, v = _qkv(2, 3, 20, 20, 16, seed=18)
     out = fn(q.reshape(6, 20, 16), k.reshape(6, 20, 16), v.reshape(6, 20, 16), is_causal=True)
@@ -198,7 +205,9 @@ def test_flat_inputs_give_the_four_dimensional_result(fn):
 @pytest.mark.parametrize(
     ("function", "backward_node"),
     [
-        pytest.param(FlashAttention2TritonFunction, "FlashAttention2TritonFunctionBackward", marks=needs_triton, id="triton"),
+        pytest.param(
+            FlashAttention2TritonFunction, "FlashAttention2TritonFunctionBackward", marks=needs_triton, id="triton"
+        ),
         pytest.param(FlashAttention2Function, "FlashAttention2FunctionBackward", id="torch"),
     ],
 )
@@ -254,7 +263,11 @@ def test_cuda_flash_attention_matches_sdpa_at_real_sizes(dtype, is_causal, head_
     out, grads = _forward_backward(lambda a, b, c: flash_attention(a, b, c, is_causal=is_causal), q, k, v, upstream)
     # The reference in float32 shows the error of the half-precision kernel, not of two roundings.
     ref, ref_grads = _forward_backward(
-        lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=is_causal), q.float(), k.float(), v.float(), upstream.float()
+        lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=is_causal),
+        q.float(),
+        k.float(),
+        v.float(),
+        upstream.float(),
     )
     torch.testing.assert_close(out.float(), ref, rtol=2e-2, atol=2e-2)
     for got, want in zip(grads, ref_grads):

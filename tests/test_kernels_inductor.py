@@ -41,7 +41,9 @@ def test_rejects_what_is_not_source():
         generated_kernels(["not", "a", "string"])  # type: ignore[arg-type]
 
 
-@pytest.mark.skipif(shutil.which("c++") is None and shutil.which("g++") is None, reason="torch.compile on a CPU needs a C++ compiler")
+@pytest.mark.skipif(
+    shutil.which("c++") is None and shutil.which("g++") is None, reason="torch.compile on a CPU needs a C++ compiler"
+)
 def test_a_live_cpu_compile_fuses_the_chain_into_one_pass():
     from torch._inductor.utils import run_and_get_code
 

@@ -82,6 +82,8 @@ COMPILED_ON_CPU = textwrap.dedent(
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message for CPU tensors without a GPU")
 def test_compiled_mode_without_a_gpu_says_how_to_get_the_interpreter():
     env = {**os.environ, "TRITON_INTERPRET": "0"}  # as if triton had been imported before course_lib
-    result = subprocess.run([sys.executable, "-c", COMPILED_ON_CPU], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", COMPILED_ON_CPU], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "OK"

@@ -35,7 +35,13 @@ def _config(d_model: int = 32, num_heads: int = 4, context_length: int = 16, **f
     """A config for one module: the sizes the test names, the rest unused."""
     d_ff = fields.pop("d_ff", 8)
     return ModelConfig(
-        vocab_size=2, context_length=context_length, d_model=d_model, num_layers=1, num_heads=num_heads, d_ff=d_ff, **fields
+        vocab_size=2,
+        context_length=context_length,
+        d_model=d_model,
+        num_layers=1,
+        num_heads=num_heads,
+        d_ff=d_ff,
+        **fields,
     )
 
 
@@ -63,7 +69,9 @@ def test_swiglu_matches_llama_mlp():
     ours = SwiGLU(16, 40)
     cfg = llama.LlamaConfig(hidden_size=16, intermediate_size=40, num_attention_heads=2, mlp_bias=False)
     hf = llama.LlamaMLP(cfg)
-    hf.load_state_dict({"gate_proj.weight": ours.w1.weight, "up_proj.weight": ours.w3.weight, "down_proj.weight": ours.w2.weight})
+    hf.load_state_dict(
+        {"gate_proj.weight": ours.w1.weight, "up_proj.weight": ours.w3.weight, "down_proj.weight": ours.w2.weight}
+    )
     x = torch.randn(3, 4, 16, generator=_gen(3))
     torch.testing.assert_close(ours(x), hf(x))
 
@@ -71,7 +79,9 @@ def test_swiglu_matches_llama_mlp():
 @pytest.mark.parametrize("theta", [10000.0, 500000.0])
 def test_rope_matches_llama_rotary(theta):
     head_dim, seq = 16, 12
-    cfg = llama.LlamaConfig(hidden_size=64, num_attention_heads=4, head_dim=head_dim, rope_theta=theta, max_position_embeddings=32)
+    cfg = llama.LlamaConfig(
+        hidden_size=64, num_attention_heads=4, head_dim=head_dim, rope_theta=theta, max_position_embeddings=32
+    )
     hf_rope = llama.LlamaRotaryEmbedding(cfg)
     q, k = torch.randn(2, 4, seq, head_dim, generator=_gen(4)), torch.randn(2, 4, seq, head_dim, generator=_gen(5))
     positions = torch.arange(seq)[None].expand(2, seq)
@@ -127,7 +137,9 @@ def test_gqa_equals_mha_with_repeated_kv_heads():
 
 def test_attention_is_causal():
     torch.manual_seed(1)
-    model = TransformerLM(vocab_size=30, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=2)
+    model = TransformerLM(
+        vocab_size=30, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=2
+    )
     ids = torch.randint(0, 30, (1, 12), generator=_gen(13))
     changed = ids.clone()
     changed[0, 8:] = (changed[0, 8:] + 1) % 30
@@ -164,7 +176,9 @@ def test_mla_absorbed_path_equals_the_naive_path():
         # Decoding: the last 3 tokens attend to a cache of all 11 tokens' latents and RoPE keys.
         latent, k_rope = mla.compress(x)
         assert latent.shape == (2, 11, 8) and k_rope.shape == (2, 11, 4)
-        torch.testing.assert_close(mla.forward_absorbed(x[:, -3:], (latent, k_rope)), full[:, -3:], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            mla.forward_absorbed(x[:, -3:], (latent, k_rope)), full[:, -3:], rtol=1e-4, atol=1e-5
+        )
         w_q_latent, w_o_latent = mla.absorbed_weights()
     assert w_q_latent.shape == (4, 32, 8) and w_o_latent.shape == (4, 8, 32)
     with pytest.raises(ValueError, match="cache"):
@@ -201,9 +215,9 @@ def test_moe_matches_per_token_reference():
     out = moe(x)
     flat = x.reshape(-1, 16)
     r = moe.router(flat)
-    expected = torch.stack([
-        sum(r.weights[t, j] * moe.experts[int(r.indices[t, j])](flat[t]) for j in range(2)) for t in range(10)
-    ])  # fmt: skip
+    expected = torch.stack(
+        [sum(r.weights[t, j] * moe.experts[int(r.indices[t, j])](flat[t]) for j in range(2)) for t in range(10)]
+    )
     torch.testing.assert_close(out.reshape(-1, 16), expected, rtol=1e-5, atol=1e-6)
     assert int(moe.expert_counts.sum()) == 20 and moe.dropped == 0
 
@@ -229,7 +243,9 @@ def test_moe_capacity_drops_overflow():
 
 def test_moe_model_trains_with_aux_loss():
     torch.manual_seed(7)
-    model = TransformerLM(vocab_size=20, context_length=8, d_model=16, num_layers=2, num_heads=2, d_ff=24, num_experts=4, top_k=2)
+    model = TransformerLM(
+        vocab_size=20, context_length=8, d_model=16, num_layers=2, num_heads=2, d_ff=24, num_experts=4, top_k=2
+    )
     ids = torch.randint(0, 20, (2, 8), generator=_gen(18))
     logits = model(ids)
     assert logits.shape == (2, 8, 20)

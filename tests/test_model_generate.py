@@ -34,7 +34,9 @@ def test_sampling_follows_the_distribution():
 
 def test_greedy_generation_matches_hf():
     torch.manual_seed(0)
-    model = TransformerLM(vocab_size=64, context_length=32, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=2)
+    model = TransformerLM(
+        vocab_size=64, context_length=32, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=2
+    )
     hf = to_hf_llama(model).eval()
     prompt = torch.randint(0, 64, (2, 5), generator=torch.Generator().manual_seed(2))
     ours = generate(model, prompt, 12, temperature=0.0)

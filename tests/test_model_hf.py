@@ -13,8 +13,16 @@ transformers = pytest.importorskip("transformers")
 
 def _model(num_kv_heads: int | None, seed: int = 0) -> TransformerLM:
     torch.manual_seed(seed)
-    return TransformerLM(vocab_size=101, context_length=32, d_model=64, num_layers=2, num_heads=8, d_ff=96,
-                         rope_theta=5000.0, num_kv_heads=num_kv_heads)  # fmt: skip
+    return TransformerLM(
+        vocab_size=101,
+        context_length=32,
+        d_model=64,
+        num_layers=2,
+        num_heads=8,
+        d_ff=96,
+        rope_theta=5000.0,
+        num_kv_heads=num_kv_heads,
+    )
 
 
 @pytest.mark.parametrize("num_kv_heads", [None, 2, 1])
@@ -33,10 +41,17 @@ def test_export_gives_same_logits(num_kv_heads, attn):
 def test_import_gives_same_logits(num_kv_heads):
     torch.manual_seed(2)
     config = transformers.LlamaConfig(
-        vocab_size=77, hidden_size=48, intermediate_size=80, num_hidden_layers=3, num_attention_heads=8,
-        num_key_value_heads=num_kv_heads, max_position_embeddings=24, rms_norm_eps=1e-6, rope_theta=20000.0,
+        vocab_size=77,
+        hidden_size=48,
+        intermediate_size=80,
+        num_hidden_layers=3,
+        num_attention_heads=8,
+        num_key_value_heads=num_kv_heads,
+        max_position_embeddings=24,
+        rms_norm_eps=1e-6,
+        rope_theta=20000.0,
         tie_word_embeddings=False,
-    )  # fmt: skip
+    )
     hf = transformers.LlamaForCausalLM(config).eval()
     model = from_hf_llama(hf).eval()
     assert model.config.kv_heads == num_kv_heads and model.config.rope_theta == 20000.0
@@ -66,12 +81,21 @@ def test_gradients_match():
 
 
 def test_unsupported_models_are_refused():
-    moe = TransformerLM(vocab_size=10, context_length=8, d_model=16, num_layers=1, num_heads=2, d_ff=8, num_experts=2, top_k=1)
+    moe = TransformerLM(
+        vocab_size=10, context_length=8, d_model=16, num_layers=1, num_heads=2, d_ff=8, num_experts=2, top_k=1
+    )
     with pytest.raises(ValueError, match="mixture-of-experts"):
         to_hf_llama(moe)
-    tied = transformers.LlamaForCausalLM(transformers.LlamaConfig(
-        vocab_size=10, hidden_size=16, intermediate_size=8, num_hidden_layers=1, num_attention_heads=2,
-        tie_word_embeddings=True))  # fmt: skip
+    tied = transformers.LlamaForCausalLM(
+        transformers.LlamaConfig(
+            vocab_size=10,
+            hidden_size=16,
+            intermediate_size=8,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            tie_word_embeddings=True,
+        )
+    )
     with pytest.raises(ValueError, match="tied"):
         from_hf_llama(tied)
     with pytest.raises(KeyError):

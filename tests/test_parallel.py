@@ -51,8 +51,15 @@ def _collectives_worker() -> list:
         dist.all_reduce(reference)
         ring = x.clone()
         sent = ring_all_reduce(ring)
-        out.append({"shape": shape, "ring": ring, "reference": reference, "sent": sent,
-                    "rs_ag": all_reduce_by_reduce_scatter_all_gather(x)})
+        out.append(
+            {
+                "shape": shape,
+                "ring": ring,
+                "reference": reference,
+                "sent": sent,
+                "rs_ag": all_reduce_by_reduce_scatter_all_gather(x),
+            }
+        )
     times = time_all_reduce([10, 1000], repeats=2)
     return {"cases": out, "times": times}
 
@@ -95,7 +102,9 @@ def _data_parallel_worker(kinds: list[str]) -> dict:
                 wrapped = DistributedDataParallel(model, bucket_size_mb=mb, counter=counter)
                 sync = wrapped.finish_gradient_synchronization
                 out[(kind, variant, "buckets")] = len(wrapped.buckets)
-            opt = make_optimizer(model.parameters(), "adamw", sharded=ShardedOptimizer if variant == "zero1" else None, counter=counter)
+            opt = make_optimizer(
+                model.parameters(), "adamw", sharded=ShardedOptimizer if variant == "zero1" else None, counter=counter
+            )
             for step in range(STEPS):
                 loss_of(wrapped, *local_batch(kind, step)).backward()
                 sync()
@@ -147,12 +156,15 @@ def test_data_parallel_variants_and_zero1_equal_single_process_training():
 @pytest.mark.parametrize(
     ("sizes", "cap"),
     [
-        ([32, 1024, 256, 8192, 256, 1536], 2000),  # the a2 test's MLP, reversed: the big one closes a bucket over the cap
+        (
+            [32, 1024, 256, 8192, 256, 1536],
+            2000,
+        ),  # the a2 test's MLP, reversed: the big one closes a bucket over the cap
         ([32, 1024, 256, 8192, 256, 1536], 1312),  # a bucket that reaches the cap exactly is closed
-        ([100, 100, 100], 200),                    # exactly full, then a remainder
-        ([500, 10, 10], 100),                      # a tensor over the cap gets a bucket of its own
-        ([4, 4, 4], 0),                            # cap 0: one bucket per tensor
-        ([4, 4, 4], 10**9),                        # one bucket for all
+        ([100, 100, 100], 200),  # exactly full, then a remainder
+        ([500, 10, 10], 100),  # a tensor over the cap gets a bucket of its own
+        ([4, 4, 4], 0),  # cap 0: one bucket per tensor
+        ([4, 4, 4], 10**9),  # one bucket for all
     ],
 )
 def test_bucket_boundaries_follow_pytorch_ddp(sizes, cap):
@@ -203,10 +215,13 @@ def _zero_groups_worker() -> dict:
     saved = opt.state_dict()  # a checkpoint round trip restores this rank's shard exactly
     restored = ShardedOptimizer(groups, torch.optim.SGD, lr=0.1, momentum=0.9)
     restored.load_state_dict(saved)
-    same = all(
-        torch.equal(restored.optimizer.state[p]["momentum_buffer"], opt.optimizer.state[p]["momentum_buffer"])
-        for p in opt.optimizer.state
-    ) and len(restored.optimizer.state) == len(opt.optimizer.state) > 0
+    same = (
+        all(
+            torch.equal(restored.optimizer.state[p]["momentum_buffer"], opt.optimizer.state[p]["momentum_buffer"])
+            for p in opt.optimizer.state
+        )
+        and len(restored.optimizer.state) == len(opt.optimizer.state) > 0
+    )
     errors = []
     for bad in ({"state": {}}, {**saved, "rank": 1 - rank}):
         try:
@@ -225,7 +240,10 @@ def test_sharded_optimizer_keeps_param_groups_lr_schedules_and_checkpoints():
         for got, want in zip(r["params"], reference, strict=True):
             torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
         assert r["restored"]
-        assert "not a ShardedOptimizer checkpoint" in r["errors"][0] and "each rank holds a different shard" in r["errors"][1]
+        assert (
+            "not a ShardedOptimizer checkpoint" in r["errors"][0]
+            and "each rank holds a different shard" in r["errors"][1]
+        )
 
 
 # ---------------------------------------------------------------- tensor and expert parallelism
@@ -243,7 +261,9 @@ def _moe(d: int, skew: bool):
     from course_lib.model import ModelConfig, MoEFeedForward
 
     torch.manual_seed(4)
-    config = ModelConfig(vocab_size=2, context_length=2, d_model=d, num_layers=1, num_heads=1, d_ff=12, num_experts=4, top_k=2)
+    config = ModelConfig(
+        vocab_size=2, context_length=2, d_model=d, num_layers=1, num_heads=1, d_ff=12, num_experts=4, top_k=2
+    )
     moe = MoEFeedForward(config).double()
     if skew:  # the tokens' mean is (3, ..., 3): large logits for experts 0 and 1, negative for 2 and 3
         with torch.no_grad():
@@ -266,9 +286,11 @@ def _tp_ep_worker() -> dict:
     out = tp(x)
     (out * coef).sum().backward()
     result = {
-        "tp_out": out.detach(), "tp_x_grad": x.grad,
+        "tp_out": out.detach(),
+        "tp_x_grad": x.grad,
         "tp_grads": [p.grad for p in (tp.up.weight, tp.up.bias, tp.down.weight, tp.down.bias)],
-        "tp_payload": dict(counter.payload), "tp_calls": dict(counter.calls),
+        "tp_payload": dict(counter.payload),
+        "tp_calls": dict(counter.calls),
     }
     num, d = 4, 6
     for skew in (False, True):  # skew: every token prefers experts 0 and 1, all on rank 0
@@ -279,7 +301,9 @@ def _tp_ep_worker() -> dict:
         y = expert_parallel_moe(tokens, routing, local)
         (y * y).sum().backward()
         result[("ep", skew)] = {
-            "out": y.detach(), "x_grad": tokens.grad, "router_grad": moe.router.weight.grad,
+            "out": y.detach(),
+            "x_grad": tokens.grad,
+            "router_grad": moe.router.weight.grad,
             "experts_used": routing.indices.unique().tolist(),
             "expert_grads": [p.grad for e in local for p in e.parameters()],
         }
@@ -333,7 +357,9 @@ def _course_moe():
     from course_lib.model import ModelConfig, MoEFeedForward
 
     torch.manual_seed(5)
-    config = ModelConfig(vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2)
+    config = ModelConfig(
+        vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2
+    )
     return MoEFeedForward(config).double()
 
 

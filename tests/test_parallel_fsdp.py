@@ -28,8 +28,14 @@ def _fsdp_worker() -> dict:
         optimizer.zero_grad()
     state_bytes = sum(t.nbytes for s in optimizer.state.values() for t in s.values() if t.ndim > 0)
     payload, calls = dict(counter.payload), dict(counter.calls)  # before gathering the results below
-    return {"params": list(fsdp.full_state_dict().values()), "payload": payload, "calls": calls,
-            "unit_numels": unit_numels, "shard_numels": shard_numels, "state_bytes": state_bytes}
+    return {
+        "params": list(fsdp.full_state_dict().values()),
+        "payload": payload,
+        "calls": calls,
+        "unit_numels": unit_numels,
+        "shard_numels": shard_numels,
+        "state_bytes": state_bytes,
+    }
 
 
 def _tied_worker() -> str:
@@ -62,7 +68,10 @@ def test_fsdp_equals_single_process_training_and_sends_one_and_a_half_all_reduce
     # Per step and unit: two all-gathers (forward, recomputed backward) and one reduce-scatter.
     full_bytes = 8 * sum(padded)
     assert r["calls"] == {"all_gather parameters": 2 * 3 * STEPS, "reduce_scatter gradients": 3 * STEPS}
-    assert r["payload"] == {"all_gather parameters": 2 * STEPS * full_bytes, "reduce_scatter gradients": STEPS * full_bytes}
+    assert r["payload"] == {
+        "all_gather parameters": 2 * STEPS * full_bytes,
+        "reduce_scatter gradients": STEPS * full_bytes,
+    }
     sent = sum(bytes_sent_per_rank(label.split()[0], nbytes, 2) for label, nbytes in r["payload"].items()) / STEPS
     assert sent == 1.5 * bytes_sent_per_rank("all_reduce", full_bytes, 2)
 

@@ -131,8 +131,12 @@ def test_processes_forked_by_ranks_do_not_outlive_the_launch(tmp_path: Path):
     launch(_rank_forks_a_grandchild, world_size=2, args=(str(tmp_path / "pid"),), timeout=30)
     pids = [int((tmp_path / f"pid.{rank}").read_text()) for rank in range(2)]
     time.sleep(0.2)
-    alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()
-             and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"]  # fmt: skip
+    alive = [
+        pid
+        for pid in pids
+        if Path(f"/proc/{pid}").exists()
+        and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+    ]
     assert not alive
 
 
@@ -173,7 +177,16 @@ def test_same_script_runs_under_torchrun(tmp_path: Path):
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(_TORCHRUN_SCRIPT))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(free_port()), str(script)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-port",
+        str(free_port()),
+        str(script),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=110)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "RESULTS [(0, 3.0), (1, 3.0)]" in done.stdout

@@ -53,7 +53,10 @@ def test_planned_weights_are_the_bytes_of_the_real_course_model():
     memory = plan(config, ParallelConfig()).memory
     for kind in ("weights", "gradients", "optimizer"):
         assert memory[kind] == BYTES_PER_PARAMETER["mixed"][kind] * real
-    assert plan(config, ParallelConfig(dp=4, zero_stage=3)).memory["weights"] == BYTES_PER_PARAMETER["mixed"]["weights"] * real / 4
+    assert (
+        plan(config, ParallelConfig(dp=4, zero_stage=3)).memory["weights"]
+        == BYTES_PER_PARAMETER["mixed"]["weights"] * real / 4
+    )
 
 
 def test_zero_memory_of_the_optimizer_matches_measured_adam_state():

@@ -67,8 +67,23 @@ def test_missing_or_mismatched_files_are_named(tmp_path: Path) -> None:
 def test_pretrain_is_deterministic(tmp_path: Path) -> None:
     """Two runs with the same seed and thread count write the same bits."""
     for run in ("a", "b"):
-        subprocess.run([sys.executable, "-m", "course_lib.tools.cli", "pretrain", "--name", "draft", "--steps", "3",
-                        "--out", str(tmp_path / run), "--no-progress"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "course_lib.tools.cli",
+                "pretrain",
+                "--name",
+                "draft",
+                "--steps",
+                "3",
+                "--out",
+                str(tmp_path / run),
+                "--no-progress",
+            ],
+            check=True,
+            capture_output=True,
+        )
     a, b = (tmp_path / run / "draft" / "model.safetensors" for run in ("a", "b"))
     assert a.read_bytes() == b.read_bytes()
     trained = load_pretrained(directory=tmp_path / "a" / "draft")

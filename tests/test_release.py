@@ -145,8 +145,13 @@ def test_hand_edits_and_stray_files_in_assignments_are_reported(course: Path) ->
 
 def test_course_release_refuses_to_overwrite_a_filled_in_skeleton(course: Path) -> None:
     def run(*flags: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "course_lib.tools.cli", "release", *flags], cwd=course,
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "course_lib.tools.cli", "release", *flags],
+            cwd=course,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     mine = course / "assignments" / "a9_demo" / "demo.py"
     mine.write_text("def double(x):\n    return x * 2  # my work\n")
@@ -164,8 +169,11 @@ def test_course_release_check_exit_codes(course: Path) -> None:
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "course_lib.tools.cli", "release", "--check"],
-            cwd=course, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            cwd=course,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     assert run().returncode == 0
     path = course / "solutions" / "a9_demo" / "demo.py"
@@ -196,8 +204,13 @@ def test_maintainer_checks_are_skipped_with_a_reason_on_a_students_copy(course: 
     )
 
     def run() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "pytest", "tests", "-rs", "-o", "addopts=", "-p", "no:cacheprovider"],
-                              cwd=course, capture_output=True, text=True, timeout=120)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "tests", "-rs", "-o", "addopts=", "-p", "no:cacheprovider"],
+            cwd=course,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     assert run().returncode == 1  # a maintainer's checkout: the check runs (and here fails)
     (course / "assignments" / "a9_demo" / "demo.py").write_text("def double(x):\n    return x * 2\n")

@@ -11,9 +11,19 @@ import scipy.optimize
 import scipy.stats
 
 from course_lib import accounting
-from course_lib.scaling import (BESIROGLU_2024, BudgetExceededError, ChinchillaLaw, TrainingOracle, allocation,
-                                compute_optimal, fit_chinchilla, fit_isoflops, fit_power_law, lowest_loss_frontier,
-                                read_epoch_csv)  # fmt: skip
+from course_lib.scaling import (
+    BESIROGLU_2024,
+    BudgetExceededError,
+    ChinchillaLaw,
+    TrainingOracle,
+    allocation,
+    compute_optimal,
+    fit_chinchilla,
+    fit_isoflops,
+    fit_power_law,
+    lowest_loss_frontier,
+    read_epoch_csv,
+)
 from course_lib.scaling.fit import HOFFMANN_GRID, huber_objective
 from course_lib.scaling.sweep import SWEEP, SWEEP_PATH, SweepSpec, load_sweep, run_sweep, sweep_runs
 
@@ -47,9 +57,14 @@ def test_fit_power_law_matches_scipy_linregress():
 
 @pytest.mark.parametrize(
     ("x", "y", "match"),
-    [([1, 2, 3], [1, 2], "mismatched"), ([1, -2, 3], [1, 2, 3], "x\\[1\\]"), ([1, 2], [1, np.nan], "y\\[1\\]"),
-     ([1], [1], "2 parameters"), ([2, 2, 2], [1, 2, 3], "all x are equal")],
-)  # fmt: skip
+    [
+        ([1, 2, 3], [1, 2], "mismatched"),
+        ([1, -2, 3], [1, 2, 3], "x\\[1\\]"),
+        ([1, 2], [1, np.nan], "y\\[1\\]"),
+        ([1], [1], "2 parameters"),
+        ([2, 2, 2], [1, 2, 3], "all x are equal"),
+    ],
+)
 def test_fit_power_law_rejects_bad_input(x, y, match):
     with pytest.raises(ValueError, match=match):
         fit_power_law(x, y)
@@ -63,9 +78,12 @@ def test_compute_optimal_is_the_constrained_minimum():
     for C in (1e18, 1e21, 1e24):
         N, D, loss = compute_optimal(C, BESIROGLU_2024)
         assert 6 * N * D == pytest.approx(C, rel=1e-12)
-        res = scipy.optimize.minimize_scalar(lambda x: float(BESIROGLU_2024.loss(np.exp(x), C / (6 * np.exp(x)))),
-                                             bounds=(np.log(N) - 5, np.log(N) + 5), method="bounded",
-                                             options={"xatol": 1e-10})  # fmt: skip
+        res = scipy.optimize.minimize_scalar(
+            lambda x: float(BESIROGLU_2024.loss(np.exp(x), C / (6 * np.exp(x)))),
+            bounds=(np.log(N) - 5, np.log(N) + 5),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
         assert np.log(N) == pytest.approx(res.x, abs=1e-4)
         assert loss == pytest.approx(res.fun, rel=1e-9)
 
@@ -144,10 +162,13 @@ def test_bootstrap_interval_covers_planted_exponents():
 
 @pytest.mark.parametrize(
     ("N", "D", "loss", "match"),
-    [([1e8] * 6, [1e9] * 5, [3.0] * 6, "mismatched"), ([1e8] * 5, [1e9] * 5, [3.0] * 5, "at least 6"),
-     ([1e8, 0, 1e8, 1e8, 1e8, 1e8], [1e9] * 6, [3.0] * 6, "N\\[1\\]"),
-     ([1e8] * 6, [1e9] * 6, [3.0, 3.0, np.inf, 3.0, 3.0, 3.0], "loss\\[2\\]")],
-)  # fmt: skip
+    [
+        ([1e8] * 6, [1e9] * 5, [3.0] * 6, "mismatched"),
+        ([1e8] * 5, [1e9] * 5, [3.0] * 5, "at least 6"),
+        ([1e8, 0, 1e8, 1e8, 1e8, 1e8], [1e9] * 6, [3.0] * 6, "N\\[1\\]"),
+        ([1e8] * 6, [1e9] * 6, [3.0, 3.0, np.inf, 3.0, 3.0, 3.0], "loss\\[2\\]"),
+    ],
+)
 def test_fit_rejects_bad_input(N, D, loss, match):
     with pytest.raises(ValueError, match=match):
         fit_chinchilla(N, D, loss)
@@ -187,8 +208,10 @@ def test_isoflop_rejects_unbracketed_and_too_few():
 
 
 def test_lowest_loss_frontier_picks_the_lower_curve():
-    curves = [(np.array([1.0, 10.0, 100.0]), np.array([5.0, 4.0, 3.0])),
-              (np.array([10.0, 100.0, 1000.0]), np.array([4.5, 2.5, 2.0]))]  # fmt: skip
+    curves = [
+        (np.array([1.0, 10.0, 100.0]), np.array([5.0, 4.0, 3.0])),
+        (np.array([10.0, 100.0, 1000.0]), np.array([4.5, 2.5, 2.0])),
+    ]
     front = lowest_loss_frontier(curves, [10.0, 20.0], [1.0, 10.0, 100.0, 1000.0, 1e4])
     np.testing.assert_allclose(front.flops, [1.0, 10.0, 100.0, 1000.0])
     np.testing.assert_allclose(front.loss, [5.0, 4.0, 2.5, 2.0])
@@ -203,7 +226,9 @@ def test_lowest_loss_frontier_picks_the_lower_curve():
 
 def test_read_epoch_csv(tmp_path):
     path = tmp_path / "data.csv"
-    path.write_text('Model Size,Training Tokens,Training FLOP,loss\n4.4e7,8.0e9,2.1e18,3.08\n"1.0e9",2.0e10,1.2e20,2.41\n')
+    path.write_text(
+        'Model Size,Training Tokens,Training FLOP,loss\n4.4e7,8.0e9,2.1e18,3.08\n"1.0e9",2.0e10,1.2e20,2.41\n'
+    )
     runs = read_epoch_csv(path)
     np.testing.assert_allclose(runs.N, [4.4e7, 1.0e9])
     np.testing.assert_allclose(runs.C, [2.1e18, 1.2e20])
@@ -213,9 +238,13 @@ def test_read_epoch_csv(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("Model Size,loss\n1,2\n", "missing column.*Training FLOP"), ("Model Size,Training FLOP,loss\n", "no data rows"),
-     ("Model Size,Training FLOP,loss\n1e8,abc,3\n", "line 2"), ("Model Size,Training FLOP,loss\n1e8,1e18,-3\n", "loss")],
-)  # fmt: skip
+    [
+        ("Model Size,loss\n1,2\n", "missing column.*Training FLOP"),
+        ("Model Size,Training FLOP,loss\n", "no data rows"),
+        ("Model Size,Training FLOP,loss\n1e8,abc,3\n", "line 2"),
+        ("Model Size,Training FLOP,loss\n1e8,1e18,-3\n", "loss"),
+    ],
+)
 def test_read_epoch_csv_errors(tmp_path, text, match):
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -284,8 +313,18 @@ def test_run_sweep_resumes(tmp_path, monkeypatch):
     """A tiny spec: the second call trains nothing new; a different spec on the same file is refused."""
     from course_lib.scaling import sweep as sweep_module
 
-    spec = SweepSpec(widths=(16, 32), budgets=(2e8,), min_steps=1, max_steps=10, corpus_megabytes=0.5, lr_widths=(16,),
-                     lr_values=(1e-3,), lr_budget=2e8, final_eval_batches=2, curve_points=4)  # fmt: skip
+    spec = SweepSpec(
+        widths=(16, 32),
+        budgets=(2e8,),
+        min_steps=1,
+        max_steps=10,
+        corpus_megabytes=0.5,
+        lr_widths=(16,),
+        lr_values=(1e-3,),
+        lr_budget=2e8,
+        final_eval_batches=2,
+        curve_points=4,
+    )
     path = tmp_path / "sweep.json"
     calls = []
     real = sweep_module.train_run

@@ -31,7 +31,9 @@ def test_workers_start_from_a_multithreaded_process(small):
     thread.start()
     try:
         assert threading.active_count() > 1
-        assert count_pretokens_in_file(path, [SPECIAL], num_workers=2) == count_pretokens_in_file(path, [SPECIAL], num_workers=1)
+        assert count_pretokens_in_file(path, [SPECIAL], num_workers=2) == count_pretokens_in_file(
+            path, [SPECIAL], num_workers=1
+        )
     finally:
         stop.set()
         thread.join()

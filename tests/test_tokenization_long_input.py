@@ -53,15 +53,20 @@ def _best_time(fn, repeats: int = 3) -> float:
     return best
 
 
-@pytest.mark.parametrize("text", [
-    _word(5_000),
-    "a" * 3_001,
-    "ab" * 1_500 + "a",
-    " " + _word(2_000, seed=1) + " and " + _word(700, seed=2) + SPECIAL + "x" * 999,
-    "".join(random.Random(3).choice("abcdefgh") for _ in range(4_000)),
-    # Lines without a space, longer than the caches keep: cut into their segments first.
-    "Lists: " + "\n".join(["Afrikaans", "Ελληνικά", "日本語", "русский", "12,5", "x\t", "", "  y"] * 40) + " tail\n\nend",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        _word(5_000),
+        "a" * 3_001,
+        "ab" * 1_500 + "a",
+        " " + _word(2_000, seed=1) + " and " + _word(700, seed=2) + SPECIAL + "x" * 999,
+        "".join(random.Random(3).choice("abcdefgh") for _ in range(4_000)),
+        # Lines without a space, longer than the caches keep: cut into their segments first.
+        "Lists: "
+        + "\n".join(["Afrikaans", "Ελληνικά", "日本語", "русский", "12,5", "x\t", "", "  y"] * 40)
+        + " tail\n\nend",
+    ],
+)
 def test_long_words_match_tiktoken_and_hf(tok, text):
     ids = tok.encode(text)
     assert ids == to_tiktoken(tok).encode(text, allowed_special="all")

@@ -71,7 +71,11 @@ def test_round_trip_and_tiktoken_on_arbitrary_unicode(tok, references, text):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(["a", " ", "\n", "é", "本", "🤗", "e\u0301", SPECIAL, "<|", "the", "'s", "1"]), max_size=30))
+@given(
+    st.lists(
+        st.sampled_from(["a", " ", "\n", "é", "本", "🤗", "e\u0301", SPECIAL, "<|", "the", "'s", "1"]), max_size=30
+    )
+)
 def test_hf_agrees_on_tricky_mixtures(tok, references, parts):
     text = "".join(parts)
     assert tok.encode(text) == references[1].encode(text).ids
@@ -174,7 +178,9 @@ def test_encode_iterable_memory_is_bounded(tok):
     total_lines = 60_000  # about 4.5 MB of text, never held at once
     count, peak = encode_stream_peak_memory(tok.encode_iterable, total_lines)
     assert count > total_lines * 10
-    assert peak < 4 * 2**20, f"encode_iterable peaked at {peak / 2**20:.1f} MiB for {len(STREAM_LINE) * total_lines / 2**20:.1f} MiB of text"
+    assert peak < 4 * 2**20, (
+        f"encode_iterable peaked at {peak / 2**20:.1f} MiB for {len(STREAM_LINE) * total_lines / 2**20:.1f} MiB of text"
+    )
 
 
 def test_no_merges_at_all():

@@ -62,7 +62,15 @@ def test_result_is_independent_of_workers_and_chunking(tmp_path):
 
 def test_split_pretokens_follows_gpt2():
     assert split_pretokens("Hello, world!<|endoftext|>  Hi it's", [SPECIAL]) == [
-        "Hello", ",", " world", "!", SPECIAL, " ", " Hi", " it", "'s",
+        "Hello",
+        ",",
+        " world",
+        "!",
+        SPECIAL,
+        " ",
+        " Hi",
+        " it",
+        "'s",
     ]
 
 

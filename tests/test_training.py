@@ -67,12 +67,18 @@ def test_cosine_schedule_matches_torch_schedulers():
     max_lr, min_lr, warmup, cosine = 1.0, 0.1, 10, 50
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=max_lr)
-    sched = torch.optim.lr_scheduler.SequentialLR(opt, [
-        torch.optim.lr_scheduler.LinearLR(opt, start_factor=1e-12, end_factor=1.0, total_iters=warmup),
-        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cosine - warmup, eta_min=min_lr),
-    ], milestones=[warmup])  # fmt: skip
+    sched = torch.optim.lr_scheduler.SequentialLR(
+        opt,
+        [
+            torch.optim.lr_scheduler.LinearLR(opt, start_factor=1e-12, end_factor=1.0, total_iters=warmup),
+            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cosine - warmup, eta_min=min_lr),
+        ],
+        milestones=[warmup],
+    )
     for step in range(cosine + 1):
-        assert cosine_schedule(step, max_lr, min_lr, warmup, cosine) == pytest.approx(opt.param_groups[0]["lr"], abs=1e-9)
+        assert cosine_schedule(step, max_lr, min_lr, warmup, cosine) == pytest.approx(
+            opt.param_groups[0]["lr"], abs=1e-9
+        )
         opt.step()
         sched.step()
     assert cosine_schedule(cosine + 7, max_lr, min_lr, warmup, cosine) == min_lr
@@ -115,7 +121,9 @@ def test_bigram_loss_matches_dense_counts():
 
 def _tiny_model(seed: int = 0) -> TransformerLM:
     torch.manual_seed(seed)
-    return TransformerLM(vocab_size=32, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=2)
+    return TransformerLM(
+        vocab_size=32, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=64, num_kv_heads=2
+    )
 
 
 def _tokens(n: int = 4000) -> np.ndarray:
@@ -182,7 +190,14 @@ def test_train_step_is_one_plain_pytorch_step():
 
 def test_resume_is_bit_exact(tmp_path):
     tokens = _tokens()
-    base = {"batch_size": 4, "max_lr": 1e-2, "warmup_steps": 2, "lr_decay_steps": 8, "eval_interval": 0, "eval_batches": 1}
+    base = {
+        "batch_size": 4,
+        "max_lr": 1e-2,
+        "warmup_steps": 2,
+        "lr_decay_steps": 8,
+        "eval_interval": 0,
+        "eval_batches": 1,
+    }
     straight = _tiny_model()
     train(straight, tokens, None, TrainConfig(max_steps=8, **base), progress=False)
 
@@ -200,8 +215,16 @@ def test_resume_is_bit_exact(tmp_path):
 def test_train_learns_and_logs(tmp_path):
     tokens = _tokens()
     model = _tiny_model()
-    config = TrainConfig(max_steps=40, batch_size=8, max_lr=1e-2, min_lr=1e-3, warmup_steps=5, eval_interval=20,
-                         eval_batches=2, checkpoint_path=str(tmp_path / "run.pt"))  # fmt: skip
+    config = TrainConfig(
+        max_steps=40,
+        batch_size=8,
+        max_lr=1e-2,
+        min_lr=1e-3,
+        warmup_steps=5,
+        eval_interval=20,
+        eval_batches=2,
+        checkpoint_path=str(tmp_path / "run.pt"),
+    )
     result = train(model, tokens[:3000], tokens[3000:], config, progress=False)
     assert [s for s, _ in result.val_curve] == [20, 40]
     assert result.final_val_loss < 0.6 * math.log(32)  # well below the uniform guess
@@ -215,6 +238,10 @@ def test_train_learns_and_logs(tmp_path):
 
 def test_moe_model_trains():
     torch.manual_seed(0)
-    model = TransformerLM(vocab_size=32, context_length=16, d_model=32, num_layers=1, num_heads=4, d_ff=32, num_experts=4, top_k=1)
-    result = train(model, _tokens(), None, TrainConfig(max_steps=5, batch_size=4, warmup_steps=1, eval_interval=0), progress=False)
+    model = TransformerLM(
+        vocab_size=32, context_length=16, d_model=32, num_layers=1, num_heads=4, d_ff=32, num_experts=4, top_k=1
+    )
+    result = train(
+        model, _tokens(), None, TrainConfig(max_steps=5, batch_size=4, warmup_steps=1, eval_interval=0), progress=False
+    )
     assert len(result.loss_log) == 5 and all(math.isfinite(e.train_loss) for e in result.loss_log)

@@ -17,9 +17,13 @@ def test_committed_ablation_log_matches_the_script_and_equal_compute():
     log = json.loads(LOG.read_text(encoding="utf-8"))
     assert log["model"] == ABLATION_MODEL.to_dict()
     assert log["train"] == json.loads(json.dumps(asdict(ABLATION_TRAIN)))
-    budget = ABLATION_TRAIN.max_steps * accounting.training_flops(ABLATION_MODEL, ABLATION_TRAIN.batch_size, ABLATION_MODEL.context_length)
+    budget = ABLATION_TRAIN.max_steps * accounting.training_flops(
+        ABLATION_MODEL, ABLATION_TRAIN.batch_size, ABLATION_MODEL.context_length
+    )
     assert log["flops_budget"] == budget
-    assert {r["variant"] for r in log["runs"]} == set(VARIANTS) and len(log["runs"]) == len(VARIANTS) * len(log["seeds"])
+    assert {r["variant"] for r in log["runs"]} == set(VARIANTS) and len(log["runs"]) == len(VARIANTS) * len(
+        log["seeds"]
+    )
     for run in log["runs"]:
         config = replace(ABLATION_MODEL, num_kv_heads=VARIANTS[run["variant"]])
         step_flops = accounting.training_flops(config, ABLATION_TRAIN.batch_size, config.context_length)

@@ -17,7 +17,10 @@ def test_every_preset_prints_parameters_and_flop_budget(name, capsys):
     out = capsys.readouterr().out
     preset = PRESETS[name]
     assert f"{accounting.parameter_counts(preset.model).total:,}" in out
-    flops = accounting.training_flops(preset.model, preset.train.batch_size, preset.model.context_length) * preset.train.max_steps
+    flops = (
+        accounting.training_flops(preset.model, preset.train.batch_size, preset.model.context_length)
+        * preset.train.max_steps
+    )
     assert f"{flops:.3g} FLOPs" in out
 
 
@@ -42,8 +45,22 @@ def test_train_then_generate(tmp_path, monkeypatch, capsys):
     assert corpus.vocab_size == 1024 and len(corpus.train) > 100_000 and int(corpus.train.max()) < 1024
     assert corpus.tokenizer.decode(corpus.val[:200].tolist()).strip()
 
-    assert main(["generate", "--checkpoint", str(out / "model.pt"), "--prompt", "Once upon a time",
-                 "--max-new-tokens", "8", "--num-samples", "2"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(out / "model.pt"),
+                "--prompt",
+                "Once upon a time",
+                "--max-new-tokens",
+                "8",
+                "--num-samples",
+                "2",
+            ]
+        )
+        == 0
+    )
     samples = capsys.readouterr().out
     assert samples.count("Once upon a time") == 2
     assert main(["generate", "--checkpoint", str(tmp_path / "missing.pt")]) == 2

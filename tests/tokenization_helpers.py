@@ -14,13 +14,95 @@ from course_lib.tokenization import merge_word
 
 SPECIAL = "<|endoftext|>"
 
-_WORDS = (
-    "the a an little big old young happy sad cat dog bird girl boy mom dad tree house park ball sun "
-    "moon star river friend said saw ran jumped played looked found wanted liked went came was were "
-    "is are had has and but so then because when very too not to of in on at with for from it she he "
-    "they we you I her his their Lily Tom Max Sue Ben day night morning once upon time 1 2 3 10 42 2024"
-).split()
-_PUNCT = [".", ",", "!", "?", "'s", "'t", "'ll", ":", ";", "\"", " -", "..."]
+_WORDS = [
+    "the",
+    "a",
+    "an",
+    "little",
+    "big",
+    "old",
+    "young",
+    "happy",
+    "sad",
+    "cat",
+    "dog",
+    "bird",
+    "girl",
+    "boy",
+    "mom",
+    "dad",
+    "tree",
+    "house",
+    "park",
+    "ball",
+    "sun",
+    "moon",
+    "star",
+    "river",
+    "friend",
+    "said",
+    "saw",
+    "ran",
+    "jumped",
+    "played",
+    "looked",
+    "found",
+    "wanted",
+    "liked",
+    "went",
+    "came",
+    "was",
+    "were",
+    "is",
+    "are",
+    "had",
+    "has",
+    "and",
+    "but",
+    "so",
+    "then",
+    "because",
+    "when",
+    "very",
+    "too",
+    "not",
+    "to",
+    "of",
+    "in",
+    "on",
+    "at",
+    "with",
+    "for",
+    "from",
+    "it",
+    "she",
+    "he",
+    "they",
+    "we",
+    "you",
+    "I",
+    "her",
+    "his",
+    "their",
+    "Lily",
+    "Tom",
+    "Max",
+    "Sue",
+    "Ben",
+    "day",
+    "night",
+    "morning",
+    "once",
+    "upon",
+    "time",
+    "1",
+    "2",
+    "3",
+    "10",
+    "42",
+    "2024",
+]
+_PUNCT = [".", ",", "!", "?", "'s", "'t", "'ll", ":", ";", '"', " -", "..."]
 
 UNSEEN_TEXTS = [
     "Привет, мир! Как дела? Всё хорошо.",
@@ -103,7 +185,9 @@ def reference_train_bpe(text: str, vocab_size: int, special_tokens: list[str]) -
 STREAM_LINE = "Once upon a time, a little cat saw the moon and ran to the park with Lily.\n"
 
 
-def encode_stream_peak_memory(encode_iterable: Callable[[Iterable[str]], Iterator[int]], total_lines: int) -> tuple[int, int]:
+def encode_stream_peak_memory(
+    encode_iterable: Callable[[Iterable[str]], Iterator[int]], total_lines: int
+) -> tuple[int, int]:
     """Stream ``total_lines`` lines (every 50th led by a special token) through ``encode_iterable``,
     produced lazily, and return (ids yielded, peak bytes traced by tracemalloc)."""
 

@@ -26,7 +26,9 @@ class Linear(nn.Module):
     three standard deviations (``nn.init.trunc_normal_``). x: (..., in_features) -> (..., out_features).
     """
 
-    def __init__(self, in_features: int, out_features: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, in_features: int, out_features: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
         # TODO(a1_basics): create self.weight as an nn.Parameter of shape (out_features, in_features) and initialise it
         raise NotImplementedError("a1_basics: `Linear.__init__` is not implemented yet (a1_basics/nn.py)")
@@ -42,7 +44,13 @@ class Embedding(nn.Module):
     ids: (...) int64 -> (..., embedding_dim).
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ):
         super().__init__()
         # TODO(a1_basics): create and initialise self.weight
         raise NotImplementedError("a1_basics: `Embedding.__init__` is not implemented yet (a1_basics/nn.py)")
@@ -59,7 +67,9 @@ class RMSNorm(nn.Module):
     x: (..., d_model) -> same shape.
     """
 
-    def __init__(self, d_model: int, eps: float = 1e-5, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, d_model: int, eps: float = 1e-5, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
         self.eps = eps
         # TODO(a1_basics): self.weight, initialised to ones

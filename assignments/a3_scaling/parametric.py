@@ -19,16 +19,23 @@ GRID = {"e": (0.5,), "a": (3.0, 8.0), "b": (3.0, 8.0), "alpha": (0.2, 0.6), "bet
 """The starting points: every combination (16)."""
 
 
-def huber_objective(theta: np.ndarray, N: np.ndarray, D: np.ndarray, loss: np.ndarray,
-                    weights: np.ndarray | None = None, delta: float = 1e-3) -> tuple[float, np.ndarray]:  # fmt: skip
+def huber_objective(
+    theta: np.ndarray,
+    N: np.ndarray,
+    D: np.ndarray,
+    loss: np.ndarray,
+    weights: np.ndarray | None = None,
+    delta: float = 1e-3,
+) -> tuple[float, np.ndarray]:
     """The summed (row-weighted) Huber objective at ``theta = (e, a, b, alpha, beta)`` and its
     gradient, shape ``(5,)``."""
     # TODO(a3_scaling): residual r = logsumexp(...) - log loss; Huber value and its derivative clip(r, -delta, delta); chain rule through the softmax weights of the three terms
     raise NotImplementedError("a3_scaling: `huber_objective` is not implemented yet (a3_scaling/parametric.py)")
 
 
-def fit_parametric(N: np.ndarray, D: np.ndarray, loss: np.ndarray, *, bootstrap: int = 0,
-                   seed: int = 0) -> dict[str, object]:  # fmt: skip
+def fit_parametric(
+    N: np.ndarray, D: np.ndarray, loss: np.ndarray, *, bootstrap: int = 0, seed: int = 0
+) -> dict[str, object]:
     """Fit the law from every start in :data:`GRID`; return ``{"E", "A", "B", "alpha", "beta"}``
     (floats) and ``"bootstrap"``: an array of shape ``(bootstrap, 5)`` of ``(E, A, B, alpha, beta)``
     refitted on ``bootstrap`` resamples of the rows (drawn with ``np.random.default_rng(seed)``),

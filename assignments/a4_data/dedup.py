@@ -21,8 +21,14 @@ def exact_line_deduplication(input_files: list[os.PathLike], output_directory: o
     raise NotImplementedError("a4_data: `exact_line_deduplication` is not implemented yet (a4_data/dedup.py)")
 
 
-def minhash_deduplication(input_files: list[os.PathLike], num_hashes: int, num_bands: int, ngrams: int,
-                          jaccard_threshold: float, output_directory: os.PathLike) -> None:  # fmt: skip
+def minhash_deduplication(
+    input_files: list[os.PathLike],
+    num_hashes: int,
+    num_bands: int,
+    ngrams: int,
+    jaccard_threshold: float,
+    output_directory: os.PathLike,
+) -> None:
     """Keep one document of each near-duplicate cluster (the first in ``input_files`` order):
     MinHash signatures of ``num_hashes`` hash functions over the sets of lower-cased,
     whitespace-separated word ``ngrams``-grams; LSH with ``num_bands`` bands of

@@ -32,7 +32,9 @@ def compute_group_normalized_rewards(
     raise NotImplementedError("a5_alignment: `compute_group_normalized_rewards` is not implemented yet (a5_alignment/grpo.py)")
 
 
-def compute_naive_policy_gradient_loss(raw_rewards_or_advantages: torch.Tensor, policy_log_probs: torch.Tensor) -> torch.Tensor:
+def compute_naive_policy_gradient_loss(
+    raw_rewards_or_advantages: torch.Tensor, policy_log_probs: torch.Tensor
+) -> torch.Tensor:
     """Per-token ``-A * log_prob``: A (B,) or (B, 1), log-probs (B, T) -> (B, T)."""
     # TODO(a5_alignment): reshape A to (B, 1) and broadcast.
     raise NotImplementedError("a5_alignment: `compute_naive_policy_gradient_loss` is not implemented yet (a5_alignment/grpo.py)")

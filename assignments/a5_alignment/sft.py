@@ -37,7 +37,9 @@ def logits_of(model: nn.Module, input_ids: torch.Tensor) -> torch.Tensor:
     return out if isinstance(out, torch.Tensor) else out.logits
 
 
-def tokenize_prompt_and_output(prompt_strs: Sequence[str], output_strs: Sequence[str], tokenizer: Any) -> dict[str, torch.Tensor]:
+def tokenize_prompt_and_output(
+    prompt_strs: Sequence[str], output_strs: Sequence[str], tokenizer: Any
+) -> dict[str, torch.Tensor]:
     """Tokenize each prompt and output separately, concatenate, right-pad with ``pad_id`` to the
     longest (length L), then return ``input_ids`` = all but the last position, ``labels`` = all but
     the first (both (B, L - 1) int64), and ``response_mask`` ((B, L - 1) bool, True where the label
@@ -70,7 +72,9 @@ def masked_mean(tensor: torch.Tensor, mask: torch.Tensor, dim: int | None = None
     raise NotImplementedError("a5_alignment: `masked_mean` is not implemented yet (a5_alignment/sft.py)")
 
 
-def masked_normalize(tensor: torch.Tensor, mask: torch.Tensor, normalize_constant: float = 1.0, dim: int | None = None) -> torch.Tensor:
+def masked_normalize(
+    tensor: torch.Tensor, mask: torch.Tensor, normalize_constant: float = 1.0, dim: int | None = None
+) -> torch.Tensor:
     """Sum of the entries where mask is True, over ``dim`` (all if None), divided by
     ``normalize_constant``. ValueError for mismatched shapes or a constant that is not positive."""
     # TODO(a5_alignment): check shapes and the constant; sum(tensor * mask) / constant.
@@ -78,7 +82,10 @@ def masked_normalize(tensor: torch.Tensor, mask: torch.Tensor, normalize_constan
 
 
 def sft_microbatch_train_step(
-    policy_log_probs: torch.Tensor, response_mask: torch.Tensor, gradient_accumulation_steps: int, normalize_constant: float = 1.0
+    policy_log_probs: torch.Tensor,
+    response_mask: torch.Tensor,
+    gradient_accumulation_steps: int,
+    normalize_constant: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Loss = -(masked_normalize(log_probs, mask, normalize_constant, dim=-1)).mean() /
     gradient_accumulation_steps; call ``backward()`` on it and return ``(loss, {"tokens": number of

@@ -18,7 +18,6 @@ Everything accepts the course model and tokenizer or HF ``transformers`` causal 
 """
 
 from course_lib.alignment._interop import EOT as EOT_TOKEN
-from course_lib.alignment.lora import LoRALinear, apply_lora, lora_parameters, merge_lora, unmerge_lora
 from course_lib.alignment.loops import (
     RewardFn,
     RLConfig,
@@ -30,6 +29,7 @@ from course_lib.alignment.loops import (
     train_reward_model,
     train_sft,
 )
+from course_lib.alignment.lora import LoRALinear, apply_lora, lora_parameters, merge_lora, unmerge_lora
 from course_lib.alignment.policy_gradient import (
     aggregate_token_loss,
     compute_group_normalized_rewards,
@@ -69,16 +69,48 @@ from course_lib.alignment.tasks import (
 )
 
 __all__ = [
-    "EOT_TOKEN", "tokenize_prompt_and_output", "batch_from_ids", "compute_entropy", "get_response_log_probs",
-    "masked_mean", "masked_normalize", "sft_microbatch_train_step",
-    "group_normalize", "compute_group_normalized_rewards", "compute_naive_policy_gradient_loss",
-    "compute_grpo_clip_loss", "compute_policy_gradient_loss", "kl_k3", "aggregate_token_loss",
+    "EOT_TOKEN",
+    "tokenize_prompt_and_output",
+    "batch_from_ids",
+    "compute_entropy",
+    "get_response_log_probs",
+    "masked_mean",
+    "masked_normalize",
+    "sft_microbatch_train_step",
+    "group_normalize",
+    "compute_group_normalized_rewards",
+    "compute_naive_policy_gradient_loss",
+    "compute_grpo_clip_loss",
+    "compute_policy_gradient_loss",
+    "kl_k3",
+    "aggregate_token_loss",
     "grpo_microbatch_train_step",
-    "sequence_log_probs", "bradley_terry_loss", "dpo_loss", "per_instance_dpo_loss", "ScalarHeadModel",
-    "LoRALinear", "apply_lora", "merge_lora", "unmerge_lora", "lora_parameters",
-    "Example", "format_prompt", "make_examples", "extract_answer", "judge", "exact_match_reward",
-    "word_count_reward", "preference_pairs",
+    "sequence_log_probs",
+    "bradley_terry_loss",
+    "dpo_loss",
+    "per_instance_dpo_loss",
+    "ScalarHeadModel",
+    "LoRALinear",
+    "apply_lora",
+    "merge_lora",
+    "unmerge_lora",
+    "lora_parameters",
+    "Example",
+    "format_prompt",
+    "make_examples",
+    "extract_answer",
+    "judge",
+    "exact_match_reward",
+    "word_count_reward",
+    "preference_pairs",
     "sample_responses",
-    "RewardFn", "RLConfig", "train_sft", "accuracy", "train_reward_model", "preference_accuracy",
-    "train_dpo", "train_grpo", "train_ppo",
-]  # fmt: skip
+    "RewardFn",
+    "RLConfig",
+    "train_sft",
+    "accuracy",
+    "train_reward_model",
+    "preference_accuracy",
+    "train_dpo",
+    "train_grpo",
+    "train_ppo",
+]

@@ -86,8 +86,9 @@ def train_sft(
     Log: ``loss`` (mean negative log-likelihood per response token) and ``grad_norm``.
     """
     if batch_size % gradient_accumulation_steps:
-        raise ValueError(f"gradient_accumulation_steps={gradient_accumulation_steps} "
-                         f"does not divide batch_size={batch_size}")  # fmt: skip
+        raise ValueError(
+            f"gradient_accumulation_steps={gradient_accumulation_steps} does not divide batch_size={batch_size}"
+        )
     if not examples:
         raise ValueError("no examples to train on")
     rng = random.Random(seed)
@@ -126,7 +127,9 @@ def accuracy(
     return out
 
 
-def _full_sequences(tokenizer: Any, prompts: Sequence[str], responses: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+def _full_sequences(
+    tokenizer: Any, prompts: Sequence[str], responses: Sequence[str]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-padded ``prompt + response`` ids (B, L) and their lengths (B,)."""
     rows = [encode(tokenizer, p) + encode(tokenizer, r) for p, r in zip(prompts, responses)]
     ids = torch.full((len(rows), max(map(len, rows))), pad_token_id(tokenizer), dtype=torch.long)
@@ -211,11 +214,19 @@ def train_dpo(
         logp = sequence_log_probs(policy, tokenizer, prompts, responses)
         with torch.no_grad():
             ref = sequence_log_probs(reference, tokenizer, prompts, responses).to(logp.device)
-        loss, chosen, rejected = dpo_loss(logp[:batch_size], logp[batch_size:], ref[:batch_size], ref[batch_size:], beta)
+        loss, chosen, rejected = dpo_loss(
+            logp[:batch_size], logp[batch_size:], ref[:batch_size], ref[batch_size:], beta
+        )
         loss.backward()
         _step(optimizer, params, grad_clip)
-        log.append({"step": step + 1, "loss": loss.item(), "margin": float((chosen - rejected).mean()),
-                    "accuracy": float((chosen > rejected).float().mean())})  # fmt: skip
+        log.append(
+            {
+                "step": step + 1,
+                "loss": loss.item(),
+                "margin": float((chosen - rejected).mean()),
+                "accuracy": float((chosen > rejected).float().mean()),
+            }
+        )
     return log
 
 
@@ -269,8 +280,14 @@ def _rollout(
     """Sample ``prompts_per_step`` prompts, ``group_size`` responses each; batch and score them."""
     prompts = [pool[rng.randrange(len(pool))] for _ in range(config.prompts_per_step)]
     examples = [ex for ex in prompts for _ in range(config.group_size)]
-    p_ids, r_ids, texts = sample_responses(policy, tokenizer, [e.prompt for e in examples], config.max_new_tokens,
-                                           temperature=config.temperature, generator=generator)  # fmt: skip
+    p_ids, r_ids, texts = sample_responses(
+        policy,
+        tokenizer,
+        [e.prompt for e in examples],
+        config.max_new_tokens,
+        temperature=config.temperature,
+        generator=generator,
+    )
     batch = {k: v.to(_device(policy)) for k, v in batch_from_ids(p_ids, r_ids, pad_token_id(tokenizer)).items()}
     rewards = reward_fn(examples, texts).to(device=_device(policy), dtype=torch.float32)
     if rewards.shape != (len(examples),):
@@ -283,8 +300,15 @@ def _log_probs(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor
         return get_response_log_probs(model, batch["input_ids"], batch["labels"])["log_probs"]
 
 
-def _rl_entry(step: int, rewards: torch.Tensor, batch: dict[str, torch.Tensor], examples: Sequence[Example],
-              texts: Sequence[str], metric_fn: RewardFn | None, **extra: float) -> dict[str, float]:  # fmt: skip
+def _rl_entry(
+    step: int,
+    rewards: torch.Tensor,
+    batch: dict[str, torch.Tensor],
+    examples: Sequence[Example],
+    texts: Sequence[str],
+    metric_fn: RewardFn | None,
+    **extra: float,
+) -> dict[str, float]:
     lengths = batch["response_mask"].sum(-1).float()
     entry = {"step": step, "reward": rewards.mean().item(), "response_length": lengths.mean().item()}
     if metric_fn is not None:
@@ -334,14 +358,33 @@ def train_grpo(
         for _ in range(config.epochs_per_rollout):
             out = get_response_log_probs(policy, batch["input_ids"], batch["labels"], return_token_entropy=True)
             _, meta = grpo_microbatch_train_step(
-                out["log_probs"], batch["response_mask"], 1, config.loss_type, raw_rewards=rewards, advantages=advantages,
-                old_log_probs=old, cliprange=config.cliprange, aggregation=config.aggregation,
-                normalize_constant=float(config.max_new_tokens), ref_log_probs=ref, kl_coef=config.kl_coef,
-            )  # fmt: skip
+                out["log_probs"],
+                batch["response_mask"],
+                1,
+                config.loss_type,
+                raw_rewards=rewards,
+                advantages=advantages,
+                old_log_probs=old,
+                cliprange=config.cliprange,
+                aggregation=config.aggregation,
+                normalize_constant=float(config.max_new_tokens),
+                ref_log_probs=ref,
+                kl_coef=config.kl_coef,
+            )
             _step(optimizer, params, config.grad_clip)
-        log.append(_rl_entry(step + 1, rewards, batch, examples, texts, metric_fn, kl=float(meta.get("kl", 0.0)),
-                             entropy=float(masked_mean(out["token_entropy"].detach(), batch["response_mask"])),
-                             clip_fraction=float(meta.get("clip_fraction", 0.0))))  # fmt: skip
+        log.append(
+            _rl_entry(
+                step + 1,
+                rewards,
+                batch,
+                examples,
+                texts,
+                metric_fn,
+                kl=float(meta.get("kl", 0.0)),
+                entropy=float(masked_mean(out["token_entropy"].detach(), batch["response_mask"])),
+                clip_fraction=float(meta.get("clip_fraction", 0.0)),
+            )
+        )
         if evaluate is not None and eval_interval and (step + 1) % eval_interval == 0:
             log[-1]["eval"] = evaluate(policy)
     return log
@@ -408,6 +451,16 @@ def train_ppo(
             value_loss = masked_mean((value_model(batch["input_ids"]) - returns) ** 2, mask)
             value_loss.backward()
             _step(v_optimizer, v_params, config.grad_clip)
-        log.append(_rl_entry(step + 1, rewards, batch, examples, texts, metric_fn,
-                             kl=float(masked_mean(old - ref, mask)), value_loss=value_loss.item()))  # fmt: skip
+        log.append(
+            _rl_entry(
+                step + 1,
+                rewards,
+                batch,
+                examples,
+                texts,
+                metric_fn,
+                kl=float(masked_mean(old - ref, mask)),
+                value_loss=value_loss.item(),
+            )
+        )
     return log

@@ -81,9 +81,14 @@ def apply_lora(
     targets = tuple(target_modules)
     if not targets:
         raise ValueError("target_modules is empty")
-    names = [name for name, module in model.named_modules()
-             if name.split(".")[-1] in targets and isinstance(getattr(module, "weight", None), torch.Tensor)
-             and module.weight.ndim == 2 and not isinstance(module, (LoRALinear, nn.Embedding))]  # fmt: skip
+    names = [
+        name
+        for name, module in model.named_modules()
+        if name.split(".")[-1] in targets
+        and isinstance(getattr(module, "weight", None), torch.Tensor)
+        and module.weight.ndim == 2
+        and not isinstance(module, (LoRALinear, nn.Embedding))
+    ]
     found = {name.split(".")[-1] for name in names}
     missing = [t for t in targets if t not in found]
     if missing:

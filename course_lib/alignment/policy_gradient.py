@@ -82,8 +82,12 @@ def compute_group_normalized_rewards(
         raise ValueError(f"group_size={group_size} does not divide the batch of {len(rollout_responses)} rollouts")
     raw = torch.tensor([_reward_value(reward_fn(r, g)) for r, g in zip(rollout_responses, repeated_ground_truths)])
     advantages = group_normalize(raw, group_size, advantage_eps, normalize_by_std)
-    meta = {"reward_mean": raw.mean().item(), "reward_std": raw.std().item() if raw.numel() > 1 else 0.0,
-            "reward_max": raw.max().item(), "reward_min": raw.min().item()}  # fmt: skip
+    meta = {
+        "reward_mean": raw.mean().item(),
+        "reward_std": raw.std().item() if raw.numel() > 1 else 0.0,
+        "reward_max": raw.max().item(),
+        "reward_min": raw.min().item(),
+    }
     return advantages, raw, meta
 
 
@@ -117,8 +121,10 @@ def compute_grpo_clip_loss(
     and ``"ratio"`` (B, T).
     """
     if policy_log_probs.shape != old_log_probs.shape:
-        raise ValueError(f"policy_log_probs {tuple(policy_log_probs.shape)} and old_log_probs "
-                         f"{tuple(old_log_probs.shape)} must have the same shape")  # fmt: skip
+        raise ValueError(
+            f"policy_log_probs {tuple(policy_log_probs.shape)} and old_log_probs "
+            f"{tuple(old_log_probs.shape)} must have the same shape"
+        )
     if not cliprange > 0:
         raise ValueError(f"cliprange must be positive, got {cliprange}")
     adv = _per_sequence(advantages, policy_log_probs, "advantages")
@@ -151,7 +157,9 @@ def compute_policy_gradient_loss(
         if advantages is None or old_log_probs is None or cliprange is None:
             raise ValueError("loss_type 'grpo_clip' needs advantages, old_log_probs and cliprange")
         return compute_grpo_clip_loss(advantages, policy_log_probs, old_log_probs, cliprange)
-    raise ValueError(f"unknown loss_type {loss_type!r}: expected 'no_baseline', 'reinforce_with_baseline' or 'grpo_clip'")
+    raise ValueError(
+        f"unknown loss_type {loss_type!r}: expected 'no_baseline', 'reinforce_with_baseline' or 'grpo_clip'"
+    )
 
 
 def kl_k3(policy_log_probs: torch.Tensor, ref_log_probs: torch.Tensor) -> torch.Tensor:
@@ -159,8 +167,10 @@ def kl_k3(policy_log_probs: torch.Tensor, ref_log_probs: torch.Tensor) -> torch.
     ``d = log pi_ref - log pi``. (B, T), (B, T) -> (B, T). Unbiased under samples from pi, and
     never negative (unlike k1 = -d)."""
     if policy_log_probs.shape != ref_log_probs.shape:
-        raise ValueError(f"policy_log_probs {tuple(policy_log_probs.shape)} and ref_log_probs "
-                         f"{tuple(ref_log_probs.shape)} must have the same shape")  # fmt: skip
+        raise ValueError(
+            f"policy_log_probs {tuple(policy_log_probs.shape)} and ref_log_probs "
+            f"{tuple(ref_log_probs.shape)} must have the same shape"
+        )
     d = ref_log_probs - policy_log_probs
     return torch.exp(d) - d - 1
 
@@ -218,8 +228,10 @@ def grpo_microbatch_train_step(
     if gradient_accumulation_steps < 1:
         raise ValueError(f"gradient_accumulation_steps must be >= 1, got {gradient_accumulation_steps}")
     if policy_log_probs.shape != response_mask.shape:
-        raise ValueError(f"response_mask {tuple(response_mask.shape)} does not match policy_log_probs "
-                         f"{tuple(policy_log_probs.shape)}")  # fmt: skip
+        raise ValueError(
+            f"response_mask {tuple(response_mask.shape)} does not match policy_log_probs "
+            f"{tuple(policy_log_probs.shape)}"
+        )
     empty = (~response_mask.bool().any(dim=-1)).nonzero().flatten().tolist()
     if empty:
         raise ValueError(f"response_mask has no active token in rows {empty}: empty responses have no loss")

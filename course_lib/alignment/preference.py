@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 
-def sequence_log_probs(model: nn.Module, tokenizer: Any, prompts: Sequence[str], responses: Sequence[str]) -> torch.Tensor:
+def sequence_log_probs(
+    model: nn.Module, tokenizer: Any, prompts: Sequence[str], responses: Sequence[str]
+) -> torch.Tensor:
     """``log pi(response | prompt)``, summed over the response tokens, for each pair -> (B,)."""
     batch = tokenize_prompt_and_output(prompts, responses, tokenizer)
     device = next(model.parameters()).device
@@ -40,8 +42,10 @@ def bradley_terry_loss(chosen_rewards: torch.Tensor, rejected_rewards: torch.Ten
     """Negative log-likelihood of "chosen beats rejected" under Bradley-Terry,
     ``P = sigmoid(r_chosen - r_rejected)``, averaged over pairs. (B,), (B,) -> scalar."""
     if chosen_rewards.shape != rejected_rewards.shape or chosen_rewards.ndim != 1:
-        raise ValueError(f"expected two reward vectors of the same shape (batch,), got "
-                         f"{tuple(chosen_rewards.shape)} and {tuple(rejected_rewards.shape)}")  # fmt: skip
+        raise ValueError(
+            f"expected two reward vectors of the same shape (batch,), got "
+            f"{tuple(chosen_rewards.shape)} and {tuple(rejected_rewards.shape)}"
+        )
     return -F.logsigmoid(chosen_rewards - rejected_rewards).mean()
 
 
@@ -107,7 +111,11 @@ class ScalarHeadModel(nn.Module):
 
     def score(self, input_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The value at each sequence's last real token. input_ids (B, T), lengths (B,) -> (B,)."""
-        if lengths.shape != (input_ids.shape[0],) or bool((lengths < 1).any()) or bool((lengths > input_ids.shape[1]).any()):
+        if (
+            lengths.shape != (input_ids.shape[0],)
+            or bool((lengths < 1).any())
+            or bool((lengths > input_ids.shape[1]).any())
+        ):
             raise ValueError(f"lengths must be (batch,) in [1, {input_ids.shape[1]}], got {lengths.tolist()}")
         values = self(input_ids)
         return values[torch.arange(values.shape[0], device=values.device), lengths.to(values.device) - 1]

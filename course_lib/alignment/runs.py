@@ -22,8 +22,17 @@ from torch import nn
 from course_lib.alignment.loops import RLConfig, accuracy, train_grpo, train_sft
 from course_lib.alignment.tasks import Example, exact_match_reward, make_examples
 
-__all__ = ["RUNS_DIR", "SFT_WEIGHTS", "LOG_FILE", "GRPO_CONFIG", "SFT_STEPS", "arithmetic_reward", "load_runs",
-           "load_sft_model", "run_alignment"]  # fmt: skip
+__all__ = [
+    "RUNS_DIR",
+    "SFT_WEIGHTS",
+    "LOG_FILE",
+    "GRPO_CONFIG",
+    "SFT_STEPS",
+    "arithmetic_reward",
+    "load_runs",
+    "load_sft_model",
+    "run_alignment",
+]
 
 RUNS_DIR = Path(__file__).parent / "runs"
 SFT_WEIGHTS = "sft_model.safetensors"
@@ -80,18 +89,34 @@ def run_alignment(out: str | Path = RUNS_DIR, *, quick: bool = False, progress: 
     sft_log = train_sft(model, tok, make_examples(3000, seed=TRAIN_SEED), steps, batch_size=32, lr=2e-3, seed=0)
     save_file({k: v.to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()}, out / SFT_WEIGHTS)
     model.load_state_dict({k: v.to(torch.bfloat16).float() for k, v in model.state_dict().items()})
-    log: dict[str, Any] = {"command": "course align" + (" --quick" if quick else ""),
-                           "sft": {"steps": steps, "batch_size": 32, "lr": 2e-3, "accuracy_before": before,
-                                   "accuracy_after": accuracy(model, tok, test), "log": sft_log,
-                                   "seconds": time.perf_counter() - start}}  # fmt: skip
+    log: dict[str, Any] = {
+        "command": "course align" + (" --quick" if quick else ""),
+        "sft": {
+            "steps": steps,
+            "batch_size": 32,
+            "lr": 2e-3,
+            "accuracy_before": before,
+            "accuracy_after": accuracy(model, tok, test),
+            "log": sft_log,
+            "seconds": time.perf_counter() - start,
+        },
+    }
     pool = make_examples(2000, seed=POOL_SEED, kinds=("arithmetic",))
     held_out = make_examples(30 if quick else 100, seed=HELD_OUT_SEED, kinds=("arithmetic",))
     base_config = replace(GRPO_CONFIG, steps=2) if quick else GRPO_CONFIG
     for name, config in (("grpo", base_config), ("grpo_no_std", replace(base_config, normalize_by_std=False))):
         policy = copy.deepcopy(model)
         start = time.perf_counter()
-        grpo_log = train_grpo(policy, tok, pool, arithmetic_reward, config, progress=progress,
-                              evaluate=lambda m: accuracy(m, tok, held_out)["all"], eval_interval=5)  # fmt: skip
+        grpo_log = train_grpo(
+            policy,
+            tok,
+            pool,
+            arithmetic_reward,
+            config,
+            progress=progress,
+            evaluate=lambda m: accuracy(m, tok, held_out)["all"],
+            eval_interval=5,
+        )
         log[name] = {"config": asdict(config), "log": grpo_log, "seconds": time.perf_counter() - start}
     (out / LOG_FILE).write_text(json.dumps(log, indent=1) + "\n", encoding="utf-8")
     return log

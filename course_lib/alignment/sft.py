@@ -59,7 +59,9 @@ def batch_from_ids(
     """:func:`tokenize_prompt_and_output` from token ids (for sampled responses, whose decoded text
     could re-tokenize differently): ``input_ids``, ``labels`` and ``response_mask``, (B, L - 1)."""
     if len(prompt_ids) != len(response_ids) or not prompt_ids:
-        raise ValueError(f"need as many prompts as responses (at least one), got {len(prompt_ids)} and {len(response_ids)}")
+        raise ValueError(
+            f"need as many prompts as responses (at least one), got {len(prompt_ids)} and {len(response_ids)}"
+        )
     for i, (p, r) in enumerate(zip(prompt_ids, response_ids)):
         if not p or not r:
             raise ValueError(f"pair {i} has an empty {'prompt' if not p else 'response'}")
@@ -90,7 +92,9 @@ def get_response_log_probs(
     course model (returns logits) and HF causal LMs (return ``.logits``).
     """
     if input_ids.shape != labels.shape:
-        raise ValueError(f"input_ids {tuple(input_ids.shape)} and labels {tuple(labels.shape)} must have the same shape")
+        raise ValueError(
+            f"input_ids {tuple(input_ids.shape)} and labels {tuple(labels.shape)} must have the same shape"
+        )
     logits = model_logits(model, input_ids).float()
     log_probs = torch.log_softmax(logits, dim=-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
     out = {"log_probs": log_probs}

@@ -34,9 +34,7 @@ def _sized(stories: Iterator[str], target_bytes: int) -> Iterator[str]:
             return
 
 
-def embedded_corpus(
-    split: Literal["train", "validation"] = "train", megabytes: float = 2.0, *, seed: int = 0
-) -> Path:
+def embedded_corpus(split: Literal["train", "validation"] = "train", megabytes: float = 2.0, *, seed: int = 0) -> Path:
     """The path of the embedded story corpus: generated on first use, then reused from the cache.
 
     The file is ``cache_dir()/corpora/stories-v{version}-{split}-seed{seed}-{megabytes}MB.txt``:

@@ -142,8 +142,12 @@ def installed_corpus(name: InstalledName, megabytes: float | None = None) -> Pat
     """
     if name not in _BUILDERS:
         raise ValueError(f"unknown installed corpus {name!r}; choose from {', '.join(_BUILDERS)}")
-    if megabytes is not None and (isinstance(megabytes, bool) or not isinstance(megabytes, (int, float))
-                                  or not math.isfinite(megabytes) or megabytes <= 0):  # fmt: skip
+    if megabytes is not None and (
+        isinstance(megabytes, bool)
+        or not isinstance(megabytes, (int, float))
+        or not math.isfinite(megabytes)
+        or megabytes <= 0
+    ):
         raise ValueError(f"megabytes must be a positive, finite number or None, got {megabytes!r}")
     size = "all" if megabytes is None else f"{float(megabytes)!r}MB"
     path = cache_dir() / "corpora" / f"installed-v{_VERSION}-{name}-{_versions()}-{size}.txt"

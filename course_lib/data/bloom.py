@@ -1,8 +1,8 @@
 """A Bloom filter: set membership in a fixed bit array, no false negatives, tunable false positives.
 
-    bf = BloomFilter.for_capacity(100_000, error_rate=0.01)    # m and k from the formulas
-    bf.add("some line"); "some line" in bf                      # True
-    bf.false_positive_rate(n)                                   # (1 - e^(-k n / m))^k
+bf = BloomFilter.for_capacity(100_000, error_rate=0.01)    # m and k from the formulas
+bf.add("some line"); "some line" in bf                      # True
+bf.false_positive_rate(n)                                   # (1 - e^(-k n / m))^k
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ class BloomFilter:
 
     def _positions(self, items: Iterable[str | bytes]) -> npt.NDArray[np.uint64]:
         """Bit positions, shape ``(number of items, num_hashes)``."""
-        digests = b"".join(hashlib.blake2b(x.encode("utf-8") if isinstance(x, str) else x, digest_size=16).digest()
-                           for x in items)  # fmt: skip
+        digests = b"".join(
+            hashlib.blake2b(x.encode("utf-8") if isinstance(x, str) else x, digest_size=16).digest() for x in items
+        )
         h = np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
         i = np.arange(self.num_hashes, dtype=np.uint64)
         with np.errstate(over="ignore"):
@@ -57,7 +58,9 @@ class BloomFilter:
     def add_many(self, items: Iterable[str | bytes]) -> None:
         """Insert every item."""
         pos = self._positions(items).ravel()
-        np.bitwise_or.at(self.bits, (pos >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (pos & np.uint64(7)).astype(np.uint8)))
+        np.bitwise_or.at(
+            self.bits, (pos >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (pos & np.uint64(7)).astype(np.uint8))
+        )
         self.count += len(pos) // self.num_hashes
 
     def add(self, item: str | bytes) -> None:

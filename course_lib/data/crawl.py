@@ -30,9 +30,18 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 __all__ = [
-    "LANGUAGES", "KINDS", "PageLabels", "Page", "Crawl", "make_crawl", "reference_texts",
-    "NEAR_DUP_TARGETS", "word_ngrams", "jaccard", "near_duplicate_pairs",
-]  # fmt: skip
+    "LANGUAGES",
+    "KINDS",
+    "PageLabels",
+    "Page",
+    "Crawl",
+    "make_crawl",
+    "reference_texts",
+    "NEAR_DUP_TARGETS",
+    "word_ngrams",
+    "jaccard",
+    "near_duplicate_pairs",
+]
 
 # ISO 639-1 code -> Faker locale of its lorem word list (English comes from the course stories).
 LANGUAGES = {"en": None, "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "ru": "ru_RU", "ar": "ar_AA", "zh": "zh_CN"}
@@ -41,9 +50,16 @@ LOW_QUALITY_KINDS = ("spam", "wordlist", "code", "numbers", "gibberish")
 NEAR_DUP_TARGETS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 _MIX = {  # share of the non-duplicate pages of each kind (good pages split by language below)
-    "good_en": 0.40, "good_other": 0.22, "spam": 0.06, "wordlist": 0.05, "code": 0.05, "numbers": 0.05,
-    "gibberish": 0.05, "harmful": 0.06, "innocent": 0.06,
-}  # fmt: skip
+    "good_en": 0.40,
+    "good_other": 0.22,
+    "spam": 0.06,
+    "wordlist": 0.05,
+    "code": 0.05,
+    "numbers": 0.05,
+    "gibberish": 0.05,
+    "harmful": 0.06,
+    "innocent": 0.06,
+}
 _PII_SHARE = 0.25  # of good English pages
 _EXACT_DUP_SHARE = 0.06
 _NEAR_DUP_SHARE = 0.10
@@ -55,39 +71,71 @@ _COOKIE = (
     "Cookies help us deliver our services. Learn more about how we use cookies.",
 )
 _FOOTER = (
-    "Copyright 2024 All rights reserved.", "Privacy policy | Terms of use | Imprint",
-    "Follow us on social media for the latest updates.", "Subscribe to our newsletter and never miss a post.",
+    "Copyright 2024 All rights reserved.",
+    "Privacy policy | Terms of use | Imprint",
+    "Follow us on social media for the latest updates.",
+    "Subscribe to our newsletter and never miss a post.",
     "Powered by a content management system.",
-)  # fmt: skip
+)
 _COMMENTS = (
-    "Great post, thanks for sharing!", "I loved this one, my kids read it every night.",
-    "First!", "Does anyone know where to find part two?", "Nice story. Bookmarked.",
-    "This reminded me of my childhood.", "Please write more like this.",
-)  # fmt: skip
+    "Great post, thanks for sharing!",
+    "I loved this one, my kids read it every night.",
+    "First!",
+    "Does anyone know where to find part two?",
+    "Nice story. Bookmarked.",
+    "This reminded me of my childhood.",
+    "Please write more like this.",
+)
 _SPAM_KEYWORDS = (
-    "cheap watches", "best price", "buy now", "free shipping", "casino bonus", "weight loss pills",
-    "discount code", "limited offer", "replica bags", "online pharmacy", "crypto profits", "click here",
-)  # fmt: skip
+    "cheap watches",
+    "best price",
+    "buy now",
+    "free shipping",
+    "casino bonus",
+    "weight loss pills",
+    "discount code",
+    "limited offer",
+    "replica bags",
+    "online pharmacy",
+    "crypto profits",
+    "click here",
+)
 _CODE_LINES = (
-    "def main(argv):", "    for i in range(len(items)):", "        total += items[i] * weights[i]",
-    "    return {'status': 200, 'data': payload}", "import os, sys, json", "if __name__ == '__main__':",
-    "    x = np.zeros((128, 128), dtype=np.float32)", "} else { return -1; }", "int main(void) {",
-    "    printf(\"%d\\n\", count);", "SELECT id, name FROM users WHERE active = 1;", "#include <stdio.h>",
-)  # fmt: skip
+    "def main(argv):",
+    "    for i in range(len(items)):",
+    "        total += items[i] * weights[i]",
+    "    return {'status': 200, 'data': payload}",
+    "import os, sys, json",
+    "if __name__ == '__main__':",
+    "    x = np.zeros((128, 128), dtype=np.float32)",
+    "} else { return -1; }",
+    "int main(void) {",
+    '    printf("%d\\n", count);',
+    "SELECT id, name FROM users WHERE active = 1;",
+    "#include <stdio.h>",
+)
 # Harmful-content material: abusive sentences aimed at a person, and innocent sentences that use
 # the same words (the classic false positives of a lexicon filter).
 _ABUSE = (
-    "You are a worthless idiot and everyone hates you.", "Shut up, you stupid moron.",
-    "I will find you and hurt you.", "People like you should die.", "Go kill yourself, loser.",
-    "You disgusting pig, nobody wants you here.", "I hate you and your whole filthy family.",
+    "You are a worthless idiot and everyone hates you.",
+    "Shut up, you stupid moron.",
+    "I will find you and hurt you.",
+    "People like you should die.",
+    "Go kill yourself, loser.",
+    "You disgusting pig, nobody wants you here.",
+    "I hate you and your whole filthy family.",
     "You pathetic idiot, I will beat you up.",
-)  # fmt: skip
+)
 _INNOCENT = (
-    "If the program hangs, kill the process and start it again.", "This chocolate cake is to die for.",
-    "Beat the eggs with the sugar until the mixture is pale.", "The comedian killed it on stage last night.",
-    "I hate to say it, but the bus is late again.", "Our team will shoot the final scene tomorrow.",
-    "The old pig farm is now a museum about rural life.", "Do not be stupid with fireworks: keep a bucket of water near.",
-)  # fmt: skip
+    "If the program hangs, kill the process and start it again.",
+    "This chocolate cake is to die for.",
+    "Beat the eggs with the sugar until the mixture is pale.",
+    "The comedian killed it on stage last night.",
+    "I hate to say it, but the bus is late again.",
+    "Our team will shoot the final scene tomorrow.",
+    "The old pig farm is now a museum about rural life.",
+    "Do not be stupid with fireworks: keep a bucket of water near.",
+)
 _SPELLED = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
@@ -212,7 +260,9 @@ class _Writer:
         lines = []
         for _ in range(self.rng.randint(6, 10)):
             k = self.rng.choice(keys)
-            lines.append(f"{k.title()}! {k} {k} {self.rng.choice(keys)} - {k} best {k} online {self.rng.choice(keys)}!!!")
+            lines.append(
+                f"{k.title()}! {k} {k} {self.rng.choice(keys)} - {k} best {k} online {self.rng.choice(keys)}!!!"
+            )
         return "\n\n".join(lines)
 
     def wordlist(self) -> str:
@@ -230,7 +280,10 @@ class _Writer:
 
     def gibberish(self) -> str:
         alphabet = "bcdfghjklmnpqrstvwxzaeiou0123456789#@$%&*"
-        words = ["".join(self.rng.choice(alphabet) for _ in range(self.rng.randint(2, 14))) for _ in range(self.rng.randint(80, 160))]
+        words = [
+            "".join(self.rng.choice(alphabet) for _ in range(self.rng.randint(2, 14)))
+            for _ in range(self.rng.randint(80, 160))
+        ]
         return " ".join(words)
 
     def abusive(self) -> str:
@@ -265,8 +318,10 @@ class _Writer:
         phone = rng.choice(phone_formats)
         ip = fake.ipv4_public() if rng.random() < 0.6 else fake.ipv6()
         planted = [("email", email), ("phone", phone), ("ip", ip)]
-        text = (f"For questions write to {email} or call {phone}. "
-                f"Our server answers at {ip}, and {de.first_name()} keeps the archive.")  # fmt: skip
+        text = (
+            f"For questions write to {email} or call {phone}. "
+            f"Our server answers at {ip}, and {de.first_name()} keeps the archive."
+        )
         hard: list[tuple[str, str]] = []
         if rng.random() < 0.3:
             user, host = fake.user_name(), fake.domain_word()
@@ -282,13 +337,15 @@ def _render(title: str, content: str, boilerplate: dict[str, list[str]]) -> str:
     """An HTML page: cookie banner, navigation, the article (one <p> per paragraph, <br> between
     its lines), comments and footer."""
     esc = html_lib.escape
-    nav = "".join(f'<li><a href="/{esc(item.lower().replace(" ", "-"))}">{esc(item)}</a></li>' for item in boilerplate["nav"])
+    nav = "".join(
+        f'<li><a href="/{esc(item.lower().replace(" ", "-"))}">{esc(item)}</a></li>' for item in boilerplate["nav"]
+    )
     paragraphs = content.split("\n\n")
     body = "\n".join(f"<p>{esc(p).replace(chr(10), '<br>' + chr(10))}</p>" for p in paragraphs)
     comments = "".join(f'<div class="comment"><p>{esc(c)}</p></div>' for c in boilerplate["comments"])
     footer = "".join(f"<p>{esc(f)}</p>" for f in boilerplate["footer"])
     return (
-        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{esc(title)}</title></head>\n<body>\n"
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{esc(title)}</title></head>\n<body>\n'
         f'<div id="cookie-banner" class="cookie-consent"><p>{esc(boilerplate["cookie"][0])}</p></div>\n'
         f"<header><nav><ul>{nav}</ul></nav></header>\n"
         f"<main><article><h1>{esc(title)}</h1>\n{body}\n</article></main>\n"

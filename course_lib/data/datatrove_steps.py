@@ -35,8 +35,16 @@ from course_lib.data.minhash import minhash_signatures
 from course_lib.data.pipeline import PipelineConfig, clean_document, dedup_from_signatures
 from course_lib.data.warc import iter_warc
 
-__all__ = ["CourseWarcReader", "CourseCleaner", "CourseMinHashSigner", "CourseDedupClusterer", "CourseDedupFilter",
-           "datatrove_pipeline", "run_local", "read_output"]  # fmt: skip
+__all__ = [
+    "CourseWarcReader",
+    "CourseCleaner",
+    "CourseMinHashSigner",
+    "CourseDedupClusterer",
+    "CourseDedupFilter",
+    "datatrove_pipeline",
+    "run_local",
+    "read_output",
+]
 
 
 class CourseWarcReader(BaseDiskReader):
@@ -50,8 +58,14 @@ class CourseWarcReader(BaseDiskReader):
         for i, rec in enumerate(iter_warc(local)):
             with self.track_time():
                 doc = self.get_document_from_dict(
-                    {"text": rec.payload.decode("utf-8", errors="replace"), "id": rec.url,
-                     "metadata": {"order": [os.path.basename(filepath), i]}}, filepath, i)  # fmt: skip
+                    {
+                        "text": rec.payload.decode("utf-8", errors="replace"),
+                        "id": rec.url,
+                        "metadata": {"order": [os.path.basename(filepath), i]},
+                    },
+                    filepath,
+                    i,
+                )
             if doc:
                 yield doc
 
@@ -90,9 +104,13 @@ class CourseMinHashSigner(PipelineStep):
         sig = minhash_signatures([d.text for d in docs], self.config.num_perm, self.config.ngram, self.config.seed)
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         tmp = Path(self.folder) / f".{rank:05d}.tmp.npz"
-        np.savez(tmp, ids=np.array([d.id for d in docs], dtype=object), sig=sig,
-                 order=np.array([json.dumps(d.metadata["order"]) for d in docs], dtype=object),
-                 hashes=np.array([doc_hash(d.text) for d in docs], dtype=object))  # fmt: skip
+        np.savez(
+            tmp,
+            ids=np.array([d.id for d in docs], dtype=object),
+            sig=sig,
+            order=np.array([json.dumps(d.metadata["order"]) for d in docs], dtype=object),
+            hashes=np.array([doc_hash(d.text) for d in docs], dtype=object),
+        )
         os.replace(tmp, Path(self.folder) / f"{rank:05d}.npz")
         yield from docs
 
@@ -146,24 +164,36 @@ class CourseDedupFilter(BaseFilter):
         return (False, reason) if reason else True
 
 
-def datatrove_pipeline(warc_folder: str | os.PathLike[str], work_folder: str | os.PathLike[str],
-                       config: PipelineConfig | None = None) -> list[list[PipelineStep]]:  # fmt: skip
+def datatrove_pipeline(
+    warc_folder: str | os.PathLike[str], work_folder: str | os.PathLike[str], config: PipelineConfig | None = None
+) -> list[list[PipelineStep]]:
     """The three stages' step lists (see the module docstring) for the ``*.warc.gz`` files of
     ``warc_folder``; outputs go under ``work_folder``."""
     config = config or PipelineConfig()
     work = Path(work_folder)
     return [
-        [CourseWarcReader(str(warc_folder), glob_pattern="*.warc.gz"), CourseCleaner(config),
-         CourseMinHashSigner(str(work / "signatures"), config),
-         JsonlWriter(str(work / "cleaned"), output_filename="${rank}.jsonl", compression=None)],
+        [
+            CourseWarcReader(str(warc_folder), glob_pattern="*.warc.gz"),
+            CourseCleaner(config),
+            CourseMinHashSigner(str(work / "signatures"), config),
+            JsonlWriter(str(work / "cleaned"), output_filename="${rank}.jsonl", compression=None),
+        ],
         [CourseDedupClusterer(str(work / "signatures"), str(work / "remove.json"), config)],
-        [JsonlReader(str(work / "cleaned")), CourseDedupFilter(str(work / "remove.json")),
-         JsonlWriter(str(work / "output"), output_filename="${rank}.jsonl", compression=None)],
-    ]  # fmt: skip
+        [
+            JsonlReader(str(work / "cleaned")),
+            CourseDedupFilter(str(work / "remove.json")),
+            JsonlWriter(str(work / "output"), output_filename="${rank}.jsonl", compression=None),
+        ],
+    ]
 
 
-def run_local(stages: list[list[PipelineStep]], work_folder: str | os.PathLike[str], tasks: int = 2,
-              workers: int = 2, quiet: bool = True) -> None:  # fmt: skip
+def run_local(
+    stages: list[list[PipelineStep]],
+    work_folder: str | os.PathLike[str],
+    tasks: int = 2,
+    workers: int = 2,
+    quiet: bool = True,
+) -> None:
     """Run the stages one after the other with datatrove's ``LocalPipelineExecutor`` (stage 2 as
     one task); logs go to ``work_folder/logs/stageN``, and with ``quiet`` only there (datatrove
     also prints them to stderr, several screens per stage). Tasks that completed in an earlier,
@@ -175,9 +205,14 @@ def run_local(stages: list[list[PipelineStep]], work_folder: str | os.PathLike[s
     previous = None
     for n, steps in enumerate(stages, 1):
         t = 1 if any(isinstance(s, CourseDedupClusterer) for s in steps) else tasks
-        executor = LocalPipelineExecutor(pipeline=steps, tasks=t, workers=min(workers, t), depends=previous,
-                                         logging_dir=str(Path(work_folder) / "logs" / f"stage{n}"),
-                                         start_method="fork")  # fmt: skip
+        executor = LocalPipelineExecutor(
+            pipeline=steps,
+            tasks=t,
+            workers=min(workers, t),
+            depends=previous,
+            logging_dir=str(Path(work_folder) / "logs" / f"stage{n}"),
+            start_method="fork",
+        )
         previous = executor
     if not quiet:
         previous.run()

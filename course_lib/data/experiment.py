@@ -41,8 +41,14 @@ def experiment_corpora(n_pages: int, seed: int = 0, n_val: int = 60) -> dict[str
     return {"raw": raw, "filtered": [t for _, t in kept], "val": val}
 
 
-def train_on(train: npt.NDArray[np.uint16], val: npt.NDArray[np.uint16], steps: int, seed: int = 0,
-             batch_size: int = 16, context: int = 128) -> dict[str, Any]:  # fmt: skip
+def train_on(
+    train: npt.NDArray[np.uint16],
+    val: npt.NDArray[np.uint16],
+    steps: int,
+    seed: int = 0,
+    batch_size: int = 16,
+    context: int = 128,
+) -> dict[str, Any]:
     """Train a small course Transformer (d_model 64, 2 layers, byte vocabulary) for ``steps``
     steps of ``batch_size x context`` tokens; returns its validation curve and final loss."""
     from course_lib.model import TransformerLM
@@ -53,12 +59,23 @@ def train_on(train: npt.NDArray[np.uint16], val: npt.NDArray[np.uint16], steps: 
         raise ValueError(f"need more than context + 1 = {context + 1} tokens, got train {len(train)}, val {len(val)}")
     torch.manual_seed(seed)
     model = TransformerLM(vocab_size=256, context_length=context, d_model=64, num_layers=2, num_heads=4, d_ff=192)
-    config = TrainConfig(max_steps=steps, batch_size=batch_size, max_lr=3e-3, min_lr=3e-4,
-                         warmup_steps=min(20, steps // 5), eval_interval=max(steps // 5, 1), eval_batches=8,
-                         seed=seed)  # fmt: skip
+    config = TrainConfig(
+        max_steps=steps,
+        batch_size=batch_size,
+        max_lr=3e-3,
+        min_lr=3e-4,
+        warmup_steps=min(20, steps // 5),
+        eval_interval=max(steps // 5, 1),
+        eval_batches=8,
+        seed=seed,
+    )
     result = train_model(model, train, val, config, progress=False)
-    return {"final_val_loss": result.final_val_loss, "val_curve": result.val_curve,
-            "tokens": steps * batch_size * context, "train_tokens_available": int(len(train))}  # fmt: skip
+    return {
+        "final_val_loss": result.final_val_loss,
+        "val_curve": result.val_curve,
+        "tokens": steps * batch_size * context,
+        "train_tokens_available": int(len(train)),
+    }
 
 
 def run_experiment(n_pages: int = 600, steps: int = 150, seed: int = 0) -> dict[str, Any]:

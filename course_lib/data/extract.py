@@ -16,8 +16,31 @@ from html.parser import HTMLParser
 __all__ = ["EXTRACTORS", "html_to_str", "extract_text", "naive_extract"]
 
 EXTRACTORS = ("resiliparse", "trafilatura", "naive")
-_BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "header",
-          "footer", "nav", "main", "ul", "ol", "table", "pre", "blockquote", "title"}  # fmt: skip
+_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "nav",
+    "main",
+    "ul",
+    "ol",
+    "table",
+    "pre",
+    "blockquote",
+    "title",
+}
 
 
 def html_to_str(html: bytes | str) -> str:

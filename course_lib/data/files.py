@@ -23,8 +23,15 @@ from pathlib import Path
 from course_lib.data.dedup import exact_dedup, line_counts, line_dedup
 from course_lib.data.minhash import minhash_dedup
 
-__all__ = ["FileReport", "read_document", "write_document", "filter_files", "exact_dedup_files",
-           "exact_line_dedup_files", "minhash_dedup_files"]  # fmt: skip
+__all__ = [
+    "FileReport",
+    "read_document",
+    "write_document",
+    "filter_files",
+    "exact_dedup_files",
+    "exact_line_dedup_files",
+    "minhash_dedup_files",
+]
 
 
 @dataclass
@@ -66,7 +73,9 @@ def _prepare(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike
     names: dict[str, Path] = {}
     for p in paths:
         if p.name in names:
-            raise ValueError(f"two inputs share the name {p.name!r} ({names[p.name]} and {p}): outputs keep input names")
+            raise ValueError(
+                f"two inputs share the name {p.name!r} ({names[p.name]} and {p}): outputs keep input names"
+            )
         names[p.name] = p
         if p.resolve().parent == out.resolve():
             raise ValueError(f"input {p} is inside the output directory {out}: it would be overwritten")
@@ -88,9 +97,14 @@ def _read_all(paths: list[Path], report: FileReport, on_error: str) -> dict[Path
     return texts
 
 
-def filter_files(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
-                 transform: Callable[[str], str | None], *, on_error: str = "skip", resume: bool = False
-                 ) -> FileReport:  # fmt: skip
+def filter_files(
+    paths: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    transform: Callable[[str], str | None],
+    *,
+    on_error: str = "skip",
+    resume: bool = False,
+) -> FileReport:
     """Apply ``transform`` (text -> new text, or ``None`` to drop) to each file and write what
     survives to ``out_dir`` under the input's name, one file at a time."""
     paths, out = _prepare(paths, out_dir)
@@ -111,8 +125,14 @@ def filter_files(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.Path
     return report
 
 
-def _write_kept(paths: list[Path], texts: dict[Path, str], keep: set[Path], out: Path, report: FileReport,
-                new_text: dict[Path, str] | None = None) -> FileReport:  # fmt: skip
+def _write_kept(
+    paths: list[Path],
+    texts: dict[Path, str],
+    keep: set[Path],
+    out: Path,
+    report: FileReport,
+    new_text: dict[Path, str] | None = None,
+) -> FileReport:
     for p in paths:
         if p in report.bad:
             continue
@@ -124,8 +144,9 @@ def _write_kept(paths: list[Path], texts: dict[Path, str], keep: set[Path], out:
     return report
 
 
-def exact_dedup_files(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
-                      on_error: str = "skip") -> FileReport:  # fmt: skip
+def exact_dedup_files(
+    paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *, on_error: str = "skip"
+) -> FileReport:
     """Write the first of each group of byte-identical documents (in ``paths`` order)."""
     paths, out = _prepare(paths, out_dir)
     report = FileReport()
@@ -135,8 +156,9 @@ def exact_dedup_files(paths: Sequence[str | os.PathLike[str]], out_dir: str | os
     return _write_kept(paths, texts, keep, out, report)
 
 
-def exact_line_dedup_files(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
-                           on_error: str = "skip") -> FileReport:  # fmt: skip
+def exact_line_dedup_files(
+    paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *, on_error: str = "skip"
+) -> FileReport:
     """Rewrite each document without the lines that occur more than once across all the files
     (two passes: count every line's hash, then rewrite); a document left empty is dropped."""
     paths, out = _prepare(paths, out_dir)
@@ -148,9 +170,17 @@ def exact_line_dedup_files(paths: Sequence[str | os.PathLike[str]], out_dir: str
     return _write_kept(paths, texts, set(order), out, report, new_text)
 
 
-def minhash_dedup_files(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
-                        num_hashes: int = 128, num_bands: int = 16, ngram: int = 5, jaccard_threshold: float = 0.8,
-                        workers: int = 1, on_error: str = "skip") -> FileReport:  # fmt: skip
+def minhash_dedup_files(
+    paths: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    num_hashes: int = 128,
+    num_bands: int = 16,
+    ngram: int = 5,
+    jaccard_threshold: float = 0.8,
+    workers: int = 1,
+    on_error: str = "skip",
+) -> FileReport:
     """Write one document of each near-duplicate cluster (the first in ``paths`` order): MinHash
     with ``num_hashes`` functions over word ``ngram``-grams, LSH with ``num_bands`` bands of
     ``num_hashes // num_bands`` rows, pairs kept at estimated Jaccard >= ``jaccard_threshold``."""

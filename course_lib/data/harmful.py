@@ -13,10 +13,28 @@ __all__ = ["HARMFUL_LEXICON", "harmful_score", "is_harmful", "flagged_words"]
 
 # Insults, threats and slurs-adjacent words of the course's generated abusive text (kept mild); a
 # real list (e.g. the LDNOOBW list C4 used) is longer and cruder but fails in the same ways.
-HARMFUL_LEXICON = frozenset({
-    "idiot", "idiots", "moron", "stupid", "worthless", "loser", "pathetic", "disgusting", "filthy",
-    "hate", "hates", "kill", "killed", "die", "hurt", "beat", "pig", "shoot",
-})  # fmt: skip
+HARMFUL_LEXICON = frozenset(
+    {
+        "idiot",
+        "idiots",
+        "moron",
+        "stupid",
+        "worthless",
+        "loser",
+        "pathetic",
+        "disgusting",
+        "filthy",
+        "hate",
+        "hates",
+        "kill",
+        "killed",
+        "die",
+        "hurt",
+        "beat",
+        "pig",
+        "shoot",
+    }
+)
 _WORD = re.compile(r"[^\W\d_]+")
 
 

@@ -78,7 +78,9 @@ class CharNgramNB:
         self.log_prior_: npt.NDArray[np.float64] | None = None  # (classes,)
 
     def _counts(self, text: str) -> npt.NDArray[np.float64]:
-        return np.bincount(char_ngram_ids(text, self.n_features, self.orders), minlength=self.n_features).astype(np.float64)
+        return np.bincount(char_ngram_ids(text, self.n_features, self.orders), minlength=self.n_features).astype(
+            np.float64
+        )
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> CharNgramNB:
         """Count n-grams per class; every class needs at least one text."""

@@ -31,9 +31,15 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "minhash_signatures", "shingle_hashes", "estimate_jaccard", "s_curve", "optimal_bands",
-    "lsh_candidate_pairs", "near_duplicate_clusters", "minhash_dedup",
-]  # fmt: skip
+    "minhash_signatures",
+    "shingle_hashes",
+    "estimate_jaccard",
+    "s_curve",
+    "optimal_bands",
+    "lsh_candidate_pairs",
+    "near_duplicate_clusters",
+    "minhash_dedup",
+]
 
 _MASK = (1 << 64) - 1
 _P = 0x100000001B3  # odd: invertible modulo 2**64
@@ -70,8 +76,9 @@ def _word_hashes(docs: Sequence[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArr
             raise TypeError(f"document {i} is a {type(d).__name__}, not a str")
     blob = "\n".join(docs).lower().encode("utf-8", errors="surrogatepass")
     arr = np.frombuffer(blob, dtype=np.uint8)
-    lengths = np.fromiter((len(d.lower().encode("utf-8", errors="surrogatepass")) + 1 for d in docs), dtype=np.int64,
-                          count=len(docs))  # fmt: skip
+    lengths = np.fromiter(
+        (len(d.lower().encode("utf-8", errors="surrogatepass")) + 1 for d in docs), dtype=np.int64, count=len(docs)
+    )
     doc_starts = np.cumsum(lengths) - lengths
     if len(arr) == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
@@ -156,8 +163,9 @@ def _signatures_serial(docs: Sequence[str], num_perm: int, ngram: int, seed: int
     return out
 
 
-def minhash_signatures(docs: Sequence[str], num_perm: int = 128, ngram: int = 5, seed: int = 1, *,
-                       workers: int = 1, chunk: int = 1024) -> npt.NDArray[np.uint32]:  # fmt: skip
+def minhash_signatures(
+    docs: Sequence[str], num_perm: int = 128, ngram: int = 5, seed: int = 1, *, workers: int = 1, chunk: int = 1024
+) -> npt.NDArray[np.uint32]:
     """MinHash signatures of the word ``ngram``-gram sets of ``docs``: shape ``(len(docs),
     num_perm)`` uint32; row ``i`` column ``j`` is the minimum of hash function ``j`` over document
     ``i``'s shingles (``0xFFFFFFFF`` for an empty document). The fraction of equal columns of two
@@ -218,8 +226,10 @@ def lsh_candidate_pairs(signatures: npt.NDArray[np.uint32], bands: int, rows: in
     (in a group of more than 65, each member is paired with the next 64: enough to connect it)."""
     sig = np.asarray(signatures)
     if sig.ndim != 2 or bands * rows > sig.shape[1] or bands < 1 or rows < 1:
-        raise ValueError(f"need signatures (n_docs, num_perm) with bands * rows <= num_perm, "
-                         f"got shape {sig.shape}, bands={bands}, rows={rows}")  # fmt: skip
+        raise ValueError(
+            f"need signatures (n_docs, num_perm) with bands * rows <= num_perm, "
+            f"got shape {sig.shape}, bands={bands}, rows={rows}"
+        )
     n = sig.shape[0]
     rng = np.random.default_rng(12345)
     coef = rng.integers(0, 2**63, size=rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
@@ -238,7 +248,7 @@ def lsh_candidate_pairs(signatures: npt.NDArray[np.uint32], bands: int, rows: in
             # pairs inside each group: member t with member t + d, for d up to _MAX_OFFSET
             for d in range(1, min(int(sizes.max()), _MAX_OFFSET + 1)):
                 pos = np.arange(n)
-                ok = (pos + d < n)
+                ok = pos + d < n
                 ok[ok] &= group_id[pos[ok] + d] == group_id[pos[ok]]
                 i, j = order[pos[ok]], order[pos[ok] + d]
                 firsts.append(np.minimum(i, j))
@@ -249,8 +259,9 @@ def lsh_candidate_pairs(signatures: npt.NDArray[np.uint32], bands: int, rows: in
     return np.unique(pairs, axis=0)
 
 
-def near_duplicate_clusters(signatures: npt.NDArray[np.uint32], bands: int, rows: int,
-                            threshold: float | None = None) -> npt.NDArray[np.int64]:  # fmt: skip
+def near_duplicate_clusters(
+    signatures: npt.NDArray[np.uint32], bands: int, rows: int, threshold: float | None = None
+) -> npt.NDArray[np.int64]:
     """Cluster id of each document, shape ``(n_docs,)``: the smallest index of its connected
     component in the graph of LSH candidate pairs (kept only when their estimated Jaccard is at
     least ``threshold``, if given). A document with no near-duplicate is its own cluster."""
@@ -273,8 +284,15 @@ def near_duplicate_clusters(signatures: npt.NDArray[np.uint32], bands: int, rows
     return np.array([find(i) for i in range(len(parent))], dtype=np.int64)
 
 
-def minhash_dedup(docs: Sequence[str], num_perm: int = 128, bands: int | None = None, ngram: int = 5,
-                  threshold: float = 0.8, seed: int = 1, workers: int = 1) -> list[int]:  # fmt: skip
+def minhash_dedup(
+    docs: Sequence[str],
+    num_perm: int = 128,
+    bands: int | None = None,
+    ngram: int = 5,
+    threshold: float = 0.8,
+    seed: int = 1,
+    workers: int = 1,
+) -> list[int]:
     """Indices of the documents to keep: the first of each near-duplicate cluster. ``bands=None``
     takes :func:`optimal_bands` for ``threshold``; rows are ``num_perm // bands``."""
     if bands is None:

@@ -54,7 +54,9 @@ class PipelineConfig:
     seed: int = 1
 
 
-def clean_document(html: str | bytes, config: PipelineConfig, *, is_text: bool = False) -> tuple[str | None, str | None]:
+def clean_document(
+    html: str | bytes, config: PipelineConfig, *, is_text: bool = False
+) -> tuple[str | None, str | None]:
     """The stateless stages on one page: ``(cleaned text, None)`` or ``(None, reason)`` with a
     reason from :data:`DROP_REASONS`. ``is_text``: the input is already text (a WET record), so
     extraction is skipped."""
@@ -77,8 +79,9 @@ def clean_document(html: str | bytes, config: PipelineConfig, *, is_text: bool =
     return text, None
 
 
-def dedup_from_signatures(hashes: Sequence[bytes], signatures: npt.NDArray[np.uint32], config: PipelineConfig
-                          ) -> list[str | None]:  # fmt: skip
+def dedup_from_signatures(
+    hashes: Sequence[bytes], signatures: npt.NDArray[np.uint32], config: PipelineConfig
+) -> list[str | None]:
     """For documents in corpus order, given their :func:`~course_lib.data.dedup.doc_hash` and
     MinHash signatures (rows): ``None`` (kept) or the reason it is dropped (``exact_dup``: a later
     copy; ``near_dup``: not the first of its near-duplicate cluster among the exact-unique ones)."""
@@ -105,8 +108,9 @@ def dedup_stage(texts: Sequence[str], config: PipelineConfig) -> tuple[list[int]
     return [i for i in range(len(texts)) if reasons[i] is None], reasons
 
 
-def run_pipeline(records: Iterable[tuple[str, str | bytes] | WarcDocument], config: PipelineConfig | None = None
-                 ) -> tuple[list[tuple[str, str]], Counter[str]]:  # fmt: skip
+def run_pipeline(
+    records: Iterable[tuple[str, str | bytes] | WarcDocument], config: PipelineConfig | None = None
+) -> tuple[list[tuple[str, str]], Counter[str]]:
     """All stages over ``(id, html)`` records, or the records of :func:`~course_lib.data.warc.iter_warc`
     (Common Crawl WARC or WET files: ``run_pipeline(iter_warc(path))``), in crawl order: the
     surviving ``(id, text)`` pairs (in order) and how many records each stage dropped."""

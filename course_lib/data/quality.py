@@ -1,10 +1,10 @@
 """Quality filtering: the Gopher rules, a hashed n-gram linear classifier, precision and recall.
 
-    gopher_rules(text)        # {"word_count": True, "mean_word_length": True, ...}  (True = passes)
-    gopher_keep(text)         # all rules pass
-    clf = HashedNgramClassifier().fit(texts, labels)    # labels 1 = keep (reference-like)
-    clf.predict_proba(texts)  # (n,) probability of label 1
-    precision_recall(predicted, truth); precision_recall_curve(scores, truth)
+gopher_rules(text)        # {"word_count": True, "mean_word_length": True, ...}  (True = passes)
+gopher_keep(text)         # all rules pass
+clf = HashedNgramClassifier().fit(texts, labels)    # labels 1 = keep (reference-like)
+clf.predict_proba(texts)  # (n,) probability of label 1
+precision_recall(predicted, truth); precision_recall_curve(scores, truth)
 """
 
 from __future__ import annotations
@@ -18,22 +18,31 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "GOPHER_THRESHOLDS", "GOPHER_STOP_WORDS", "gopher_rules", "gopher_keep", "HashedNgramClassifier",
-    "precision_recall", "precision_recall_curve",
-]  # fmt: skip
+    "GOPHER_THRESHOLDS",
+    "GOPHER_STOP_WORDS",
+    "gopher_rules",
+    "gopher_keep",
+    "HashedNgramClassifier",
+    "precision_recall",
+    "precision_recall_curve",
+]
 
 # Rae et al. 2021 (Gopher), appendix A.1.1 ("quality filters") and A.1.2 ("repetition removal").
 GOPHER_THRESHOLDS = {
-    "min_words": 50, "max_words": 100_000,
-    "min_mean_word_length": 3.0, "max_mean_word_length": 10.0,
-    "max_symbol_to_word_ratio": 0.1,          # "#" and "..." per word
-    "max_bullet_lines": 0.9,                  # lines starting with a bullet
-    "max_ellipsis_lines": 0.3,                # lines ending with an ellipsis
-    "min_alpha_words": 0.8,                   # words with at least one alphabetic character
-    "min_stop_words": 2,                      # distinct stop words present
-    "max_duplicate_lines": 0.3,               # fraction of lines that repeat an earlier line
-    "max_top_2gram_chars": 0.20, "max_top_3gram_chars": 0.18, "max_top_4gram_chars": 0.16,
-}  # fmt: skip
+    "min_words": 50,
+    "max_words": 100_000,
+    "min_mean_word_length": 3.0,
+    "max_mean_word_length": 10.0,
+    "max_symbol_to_word_ratio": 0.1,  # "#" and "..." per word
+    "max_bullet_lines": 0.9,  # lines starting with a bullet
+    "max_ellipsis_lines": 0.3,  # lines ending with an ellipsis
+    "min_alpha_words": 0.8,  # words with at least one alphabetic character
+    "min_stop_words": 2,  # distinct stop words present
+    "max_duplicate_lines": 0.3,  # fraction of lines that repeat an earlier line
+    "max_top_2gram_chars": 0.20,
+    "max_top_3gram_chars": 0.18,
+    "max_top_4gram_chars": 0.16,
+}
 GOPHER_STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
 _BULLETS = ("•", "*", "-", "‣", "●", "◦", "▪")
 
@@ -109,15 +118,25 @@ class HashedNgramClassifier:
     are ``np.bincount`` calls), deterministic.
     """
 
-    def __init__(self, n_features: int = 2**18, orders: Sequence[int] = (1, 2), l2: float = 1e-4,
-                 steps: int = 150, lr: float = 0.1) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_features: int = 2**18,
+        orders: Sequence[int] = (1, 2),
+        l2: float = 1e-4,
+        steps: int = 150,
+        lr: float = 0.1,
+    ) -> None:
         if n_features < 1 or steps < 1 or lr <= 0 or l2 < 0:
-            raise ValueError(f"need n_features >= 1, steps >= 1, lr > 0, l2 >= 0; got {n_features}, {steps}, {lr}, {l2}")
+            raise ValueError(
+                f"need n_features >= 1, steps >= 1, lr > 0, l2 >= 0; got {n_features}, {steps}, {lr}, {l2}"
+            )
         self.n_features, self.orders, self.l2, self.steps, self.lr = n_features, tuple(orders), l2, steps, lr
         self.weight: npt.NDArray[np.float64] | None = None  # (n_features,)
         self.bias = 0.0
 
-    def _features(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def _features(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """``(ids, doc, value)``: one entry per n-gram occurrence, ``doc`` its text's index."""
         ids, doc, value = [], [], []
         for i, text in enumerate(texts):
@@ -135,8 +154,10 @@ class HashedNgramClassifier:
         """Train on ``texts`` with 0/1 ``labels`` (both classes present)."""
         y = np.asarray(labels, dtype=np.float64)
         if len(texts) != len(y) or set(np.unique(y).tolist()) != {0.0, 1.0}:
-            raise ValueError(f"need one 0/1 label per text with both classes present, got {len(texts)} texts, "
-                             f"labels {sorted(set(y.tolist()))}")  # fmt: skip
+            raise ValueError(
+                f"need one 0/1 label per text with both classes present, got {len(texts)} texts, "
+                f"labels {sorted(set(y.tolist()))}"
+            )
         feats = self._features(texts)
         ids, doc, value = feats
         n = len(y)

@@ -63,11 +63,19 @@ def write_warc(pages: Iterable[Page], path: str | os.PathLike[str], *, gzip: boo
         writer = WARCWriter(fh, gzip=gzip)
         for page in pages:
             body = page.html.encode("utf-8")
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                               ("Content-Length", str(len(body)))], protocol="HTTP/1.1")  # fmt: skip
+            http = StatusAndHeaders(
+                "200 OK",
+                [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+                protocol="HTTP/1.1",
+            )
             rid = f"<urn:uuid:{uuid.UUID(bytes=hashlib.md5(page.url.encode()).digest())}>"
-            record = writer.create_warc_record(page.url, "response", payload=io.BytesIO(body), http_headers=http,
-                                               warc_headers_dict={"WARC-Date": _DATE, "WARC-Record-ID": rid})  # fmt: skip
+            record = writer.create_warc_record(
+                page.url,
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=http,
+                warc_headers_dict={"WARC-Date": _DATE, "WARC-Record-ID": rid},
+            )
             writer.write_record(record)
             labels.append(json.dumps(page.labels.to_dict(), ensure_ascii=False))
     labels_tmp = labels_path(tmp)
@@ -102,7 +110,7 @@ def iter_warc(path: str | os.PathLike[str]) -> Iterator[WarcDocument]:
         raise WarcFormatError(f"{path}: not a WARC file (it starts with {head!r}, expected b'WARC/')")
     n = 0
     # Python's gzip module (not warcio's own reader) raises on a truncated gzip member.
-    with (gzip.open(path, "rb") if compressed else open(path, "rb")) as fh:
+    with gzip.open(path, "rb") if compressed else open(path, "rb") as fh:
         try:
             for record in ArchiveIterator(fh):
                 n += 1
@@ -110,20 +118,25 @@ def iter_warc(path: str | os.PathLike[str]) -> Iterator[WarcDocument]:
                 payload = record.raw_stream.read()
                 header_len = record.http_headers.total_len if record.http_headers is not None else 0
                 if record.length is not None and header_len + len(payload) != record.length:
-                    raise WarcFormatError(f"{path}: record {n} is truncated "
-                                          f"({header_len + len(payload)} of {record.length} bytes)")  # fmt: skip
+                    raise WarcFormatError(
+                        f"{path}: record {n} is truncated ({header_len + len(payload)} of {record.length} bytes)"
+                    )
                 if kind is None:
                     continue
-                if kind == "html" and record.http_headers is not None:
-                    if not (record.http_headers.get_statuscode() or "").startswith("2"):
-                        continue
+                if (
+                    kind == "html"
+                    and record.http_headers is not None
+                    and not (record.http_headers.get_statuscode() or "").startswith("2")
+                ):
+                    continue
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 yield WarcDocument(url, record.rec_headers.get_header("WARC-Record-ID") or "", kind, payload)
         except (ArchiveLoadFailed, EOFError, OSError, ValueError) as e:
             if isinstance(e, WarcFormatError):
                 raise
-            raise WarcFormatError(f"{path}: cannot read record {n + 1} ({type(e).__name__}: {e}); "
-                                  "is the file a complete WARC/WET file?") from e  # fmt: skip
+            raise WarcFormatError(
+                f"{path}: cannot read record {n + 1} ({type(e).__name__}: {e}); is the file a complete WARC/WET file?"
+            ) from e
 
 
 def read_crawl(path: str | os.PathLike[str]) -> list[Page]:

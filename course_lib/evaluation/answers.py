@@ -52,4 +52,3 @@ def naive_pass_at_k(n: int, c: int, k: int) -> float:
     if not (0 <= c <= n and k >= 1 and n >= 1):
         raise ValueError(f"need 0 <= c <= n, n >= 1 and k >= 1, got n={n}, c={c}, k={k}")
     return 1.0 - math.pow(1.0 - c / n, k)
-

@@ -43,7 +43,7 @@ def word_ngrams(words: Sequence[str], n: int) -> list[str]:
     """Every run of ``n`` consecutive words, joined by single spaces (none if fewer than ``n`` words)."""
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    return [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
 
 
 class NgramIndex:
@@ -153,5 +153,5 @@ def detect_contamination(items: Sequence[str], training_documents: Sequence[str]
         overlap.append(index.overlap(item))
         flagged.append(index.contains(item))
         longest.append(length)
-        shared.append(" ".join(words[end - length:end]))
+        shared.append(" ".join(words[end - length : end]))
     return ContaminationReport(overlap, flagged, longest, shared)

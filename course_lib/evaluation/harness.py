@@ -38,7 +38,7 @@ def greedy_until(lm: ScoringLM, context: str, until: Sequence[str], max_new_toke
     ids = lm.encode(context) or [lm.eot_id]
     new: list[int] = []
     for _ in range(max_new_tokens):
-        window = (ids + new)[-lm.max_length:]
+        window = (ids + new)[-lm.max_length :]
         nxt = int(lm.log_probs(torch.tensor([window]))[0, -1].argmax())
         if nxt == lm.eot_id:
             break
@@ -60,8 +60,15 @@ class HarnessLM(LM):
     checkpoint and ``model_args="pretrained=base"`` the course base model.
     """
 
-    def __init__(self, lm: ScoringLM | None = None, *, batch_size: int = 16, ladder: str | None = None,
-                 pretrained: str | None = None, **_: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        lm: ScoringLM | None = None,
+        *,
+        batch_size: int = 16,
+        ladder: str | None = None,
+        pretrained: str | None = None,
+        **_: Any,
+    ) -> None:
         super().__init__()
         if sum(x is not None for x in (lm, ladder, pretrained)) != 1:
             raise ValueError("give exactly one of lm, ladder=NAME or pretrained=NAME")
@@ -129,7 +136,10 @@ def write_local_task(directory: str | os.PathLike[str], name: str, items: Sequen
         "doc_to_target: gold\n"
         'target_delimiter: ""\n'
         "metric_list:\n"
-        + "".join(f"  - metric: {m}\n    aggregation: mean\n    higher_is_better: true\n" for m in ("acc", "acc_norm", "acc_bytes"))
+        + "".join(
+            f"  - metric: {m}\n    aggregation: mean\n    higher_is_better: true\n"
+            for m in ("acc", "acc_norm", "acc_bytes")
+        )
         + "metadata:\n  version: 1.0\n",
         encoding="utf-8",
     )
@@ -170,8 +180,14 @@ def evaluate_local(
 
     with _offline():
         manager = TaskManager(include_path=str(Path(task_dir).resolve()), include_defaults=False)
-        out = simple_evaluate(model=model, tasks=list(tasks), task_manager=manager,
-                              bootstrap_iters=bootstrap_iters, log_samples=False, verbosity="ERROR")  # fmt: skip
+        out = simple_evaluate(
+            model=model,
+            tasks=list(tasks),
+            task_manager=manager,
+            bootstrap_iters=bootstrap_iters,
+            log_samples=False,
+            verbosity="ERROR",
+        )
     return out["results"]
 
 

@@ -39,8 +39,9 @@ class LadderSpec:
 
 
 def _small(vocab: int) -> ModelConfig:
-    return ModelConfig(vocab_size=vocab, context_length=256, d_model=64, num_layers=2, num_heads=4, d_ff=192,
-                       num_kv_heads=2)  # fmt: skip
+    return ModelConfig(
+        vocab_size=vocab, context_length=256, d_model=64, num_layers=2, num_heads=4, d_ff=192, num_kv_heads=2
+    )
 
 
 LADDER: dict[str, LadderSpec] = {
@@ -64,8 +65,15 @@ def train_ladder_model(name: str, out_dir: Path = CHECKPOINTS, *, progress: bool
     corpus = tokenized_corpus(spec.corpus_vocab, spec.corpus_megabytes)
     torch.manual_seed(0)
     model = TransformerLM.from_config(spec.model)
-    config = TrainConfig(max_steps=spec.steps, batch_size=spec.batch_size, max_lr=spec.max_lr, min_lr=spec.max_lr / 10,
-                         warmup_steps=min(30, spec.steps // 4), eval_interval=0, eval_batches=8)  # fmt: skip
+    config = TrainConfig(
+        max_steps=spec.steps,
+        batch_size=spec.batch_size,
+        max_lr=spec.max_lr,
+        min_lr=spec.max_lr / 10,
+        warmup_steps=min(30, spec.steps // 4),
+        eval_interval=0,
+        eval_batches=8,
+    )
     result = train(model, corpus.train, corpus.val, config, progress=progress)
     folder = out_dir / name
     folder.mkdir(parents=True, exist_ok=True)

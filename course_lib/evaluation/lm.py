@@ -76,9 +76,14 @@ class CourseLM(ScoringLM):
     """
 
     def __init__(
-        self, model: nn.Module, tokenizer: Any, *, eot: str = "<|endoftext|>", name: str = "course",
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        *,
+        eot: str = "<|endoftext|>",
+        name: str = "course",
         max_length: int | None = None,
-    ):  # fmt: skip
+    ):
         config = getattr(model, "config", None)
         if config is None or not hasattr(config, "context_length"):
             raise ValueError(f"CourseLM expects a course_lib TransformerLM, got {type(model).__name__}")

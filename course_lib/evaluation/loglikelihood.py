@@ -61,7 +61,7 @@ def encode_pair(lm: ScoringLM, context: str, continuation: str) -> tuple[list[in
         context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
     whole = lm.encode(context + continuation)
     context_ids = lm.encode(context)
-    return context_ids, whole[len(context_ids):]
+    return context_ids, whole[len(context_ids) :]
 
 
 @torch.no_grad()
@@ -87,17 +87,17 @@ def loglikelihood_tokens(
     order = sorted(range(len(pairs)), key=lambda i: -len(pairs[i][0]) - len(pairs[i][1]))
     results: list[LoglikelihoodResult | None] = [None] * len(pairs)
     for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        inputs = [(pairs[i][0] + pairs[i][1])[-(lm.max_length + 1):][:-1] for i in chunk]
+        chunk = order[start : start + batch_size]
+        inputs = [(pairs[i][0] + pairs[i][1])[-(lm.max_length + 1) :][:-1] for i in chunk]
         width = max(len(x) for x in inputs)
         ids = torch.full((len(chunk), width), lm.eot_id, dtype=torch.long)
         for row, x in enumerate(inputs):
-            ids[row, :len(x)] = torch.tensor(x, dtype=torch.long)
+            ids[row, : len(x)] = torch.tensor(x, dtype=torch.long)
         logp = lm.log_probs(ids)
         for row, i in enumerate(chunk):
             cont = pairs[i][1]
             end = len(inputs[row])
-            scores = logp[row, end - len(cont):end]
+            scores = logp[row, end - len(cont) : end]
             target = torch.tensor(cont, dtype=torch.long)
             logprob = float(scores.gather(-1, target[:, None]).sum())
             results[i] = LoglikelihoodResult(logprob, bool((scores.argmax(-1) == target).all()), len(cont))
@@ -172,9 +172,7 @@ class RollingResult:
 
 
 @torch.no_grad()
-def rolling_loglikelihood(
-    lm: ScoringLM, text: str, *, stride: int | None = None, batch_size: int = 8
-) -> RollingResult:
+def rolling_loglikelihood(lm: ScoringLM, text: str, *, stride: int | None = None, batch_size: int = 8) -> RollingResult:
     """The log-likelihood of ``text`` scored from the end-of-text token, window by window.
 
     ``stride=None`` (or ``lm.max_length``) uses non-overlapping windows, as lm-evaluation-harness
@@ -188,16 +186,16 @@ def rolling_loglikelihood(
     windows = token_windows(len(tokens), lm.max_length, stride or lm.max_length)
     token_logprobs = torch.empty(len(tokens))
     for start in range(0, len(windows), batch_size):
-        chunk = windows[start:start + batch_size]
+        chunk = windows[start : start + batch_size]
         width = max(end - inp for inp, _, end in chunk)
         ids = torch.full((len(chunk), width), lm.eot_id, dtype=torch.long)
         for row, (inp, _, end) in enumerate(chunk):
-            ids[row, :end - inp] = torch.tensor(seq[inp:end], dtype=torch.long)
+            ids[row, : end - inp] = torch.tensor(seq[inp:end], dtype=torch.long)
         logp = lm.log_probs(ids)
         for row, (inp, t0, t1) in enumerate(chunk):
             # tokens[t] sits at seq[t + 1]; it is predicted at window position t - inp.
             target = torch.tensor(tokens[t0:t1], dtype=torch.long)
-            token_logprobs[t0:t1] = logp[row, t0 - inp:t1 - inp].gather(-1, target[:, None])[:, 0]
+            token_logprobs[t0:t1] = logp[row, t0 - inp : t1 - inp].gather(-1, target[:, None])[:, 0]
     return RollingResult(
         logprob=float(token_logprobs.double().sum()),
         num_tokens=len(tokens),

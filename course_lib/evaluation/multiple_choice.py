@@ -76,10 +76,12 @@ def score_multiple_choice(
     flat = [r.logprob for r in loglikelihood(lm, requests, batch_size)]
     logprobs, pos = [], 0
     for item in items:
-        logprobs.append(flat[pos:pos + len(item.choices)])
+        logprobs.append(flat[pos : pos + len(item.choices)])
         pos += len(item.choices)
     correct = {
-        rule: np.array([choose(lls, item.choices, rule) == item.gold for lls, item in zip(logprobs, items)], dtype=float)
+        rule: np.array(
+            [choose(lls, item.choices, rule) == item.gold for lls, item in zip(logprobs, items)], dtype=float
+        )
         for rule in ("acc", "acc_norm", "acc_bytes")
     }
     return MultipleChoiceResult(logprobs, correct)

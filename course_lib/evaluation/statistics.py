@@ -58,14 +58,19 @@ def bootstrap_interval(
     means = np.empty(resamples)
     for start in range(0, resamples, 1000):  # blocks keep the index array small
         idx = rng.integers(0, x.size, size=(min(1000, resamples - start), x.size))
-        means[start:start + idx.shape[0]] = x[idx].mean(axis=1)
+        means[start : start + idx.shape[0]] = x[idx].mean(axis=1)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return Interval(float(x.mean()), float(means.std(ddof=1)), float(low), float(high))
 
 
 def paired_difference(
-    scores_a: npt.ArrayLike, scores_b: npt.ArrayLike, *, confidence: float = 0.95, resamples: int = 10_000, seed: int = 0
+    scores_a: npt.ArrayLike,
+    scores_b: npt.ArrayLike,
+    *,
+    confidence: float = 0.95,
+    resamples: int = 10_000,
+    seed: int = 0,
 ) -> Interval:
     """Mean of ``a - b`` over the same questions, with a paired bootstrap interval.
     scores_a, scores_b: (questions,), question ``i`` in the same place in both."""
@@ -76,8 +81,12 @@ def paired_difference(
 
 
 def questions_needed(
-    accuracy: float, difference: float, *, paired_disagreement: float | None = None,
-    confidence: float = 0.95, power: float = 0.8,
+    accuracy: float,
+    difference: float,
+    *,
+    paired_disagreement: float | None = None,
+    confidence: float = 0.95,
+    power: float = 0.8,
 ) -> int:
     """How many questions a two-sided test needs to detect ``difference`` in accuracy.
 

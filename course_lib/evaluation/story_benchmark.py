@@ -64,7 +64,7 @@ def name_items(stories: Iterable[str], seed: int = 0) -> list[MultipleChoiceItem
                 distractors.append(candidate)
         choices = [f" {name}"] + [f" {d}" for d in distractors]
         rng.shuffle(choices)
-        items.append(MultipleChoiceItem(story[:cut - 1], tuple(choices), choices.index(f" {name}")))
+        items.append(MultipleChoiceItem(story[: cut - 1], tuple(choices), choices.index(f" {name}")))
     return items
 
 
@@ -83,7 +83,7 @@ def pronoun_items(stories: Iterable[str]) -> list[MultipleChoiceItem]:
             if m.group("name") != hero.group(1) or m.start("pronoun") > _MAX_CONTEXT_CHARS:
                 continue
             gold = m.group("pronoun")
-            items.append(MultipleChoiceItem(story[:m.start("pronoun") - 1], (" He", " She"), 0 if gold == "He" else 1))
+            items.append(MultipleChoiceItem(story[: m.start("pronoun") - 1], (" He", " She"), 0 if gold == "He" else 1))
             break
     return items
 

@@ -255,8 +255,10 @@ class Engine:
         seed: int | None = None,
     ) -> list[list[int]]:
         """Serve a list of prompts together -> each prompt's generated tokens (in order)."""
-        ids = [self.add_request(p, max_tokens, sampling, eos_id=eos_id, stop=stop, seed=None if seed is None else seed + i)
-               for i, p in enumerate(prompts)]  # fmt: skip
+        ids = [
+            self.add_request(p, max_tokens, sampling, eos_id=eos_id, stop=stop, seed=None if seed is None else seed + i)
+            for i, p in enumerate(prompts)
+        ]
         outputs: dict[Hashable, list[int]] = {i: [] for i in ids}
         while self.has_unfinished():
             for out in self.step():

@@ -28,9 +28,18 @@ from course_lib.model.layers import Linear, RMSNorm, SwiGLU
 from course_lib.model.rope import apply_rope
 
 __all__ = [
-    "cache_width", "cache_groups", "project", "attend", "CacheView", "KVCache", "FusedLayer", "FusedWeights", "fuse_weights",
-    "forward_with_cache", "kv_bytes_per_token",
-]  # fmt: skip
+    "cache_width",
+    "cache_groups",
+    "project",
+    "attend",
+    "CacheView",
+    "KVCache",
+    "FusedLayer",
+    "FusedWeights",
+    "fuse_weights",
+    "forward_with_cache",
+    "kv_bytes_per_token",
+]
 
 
 def _check_attention(attn: nn.Module) -> None:
@@ -130,10 +139,19 @@ class FusedLayer:
         if any(type(m) is not Linear for m in (*linears, ffn.w1, ffn.w2, ffn.w3)):
             return None
         return cls(
-            block.ln1.weight.detach().clone(), _transposed(attn.q_proj, attn.k_proj, attn.v_proj), _transposed(attn.output_proj),
-            block.ln2.weight.detach().clone(), _transposed(ffn.w1, ffn.w3), _transposed(ffn.w2), block.ln1.eps, block.ln2.eps,
-            attn.num_heads, attn.num_kv_heads, attn.head_dim, attn.rope,
-        )  # fmt: skip
+            block.ln1.weight.detach().clone(),
+            _transposed(attn.q_proj, attn.k_proj, attn.v_proj),
+            _transposed(attn.output_proj),
+            block.ln2.weight.detach().clone(),
+            _transposed(ffn.w1, ffn.w3),
+            _transposed(ffn.w2),
+            block.ln1.eps,
+            block.ln2.eps,
+            attn.num_heads,
+            attn.num_kv_heads,
+            attn.head_dim,
+            attn.rope,
+        )
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,9 @@ class PagedKVCache:
         self.allocator = BlockAllocator(num_blocks, block_size)
         self.block_size = block_size
         self.pools = [
-            torch.zeros(num_blocks * block_size, cache_width(layer.attn), device=weight.device, dtype=dtype or weight.dtype)
+            torch.zeros(
+                num_blocks * block_size, cache_width(layer.attn), device=weight.device, dtype=dtype or weight.dtype
+            )
             for layer in model.layers
         ]
         self.groups = [cache_groups(layer.attn) for layer in model.layers]

@@ -35,8 +35,10 @@ class Int8Linear(nn.Module):
     def __init__(self, qweight: torch.Tensor, scale: torch.Tensor):
         super().__init__()
         if qweight.dtype != torch.int8 or qweight.ndim != 2 or scale.shape != qweight.shape[:1]:
-            raise ValueError(f"need qweight (d_out, d_in) int8 and scale (d_out,), got {qweight.dtype} "
-                             f"{tuple(qweight.shape)} and {tuple(scale.shape)}")  # fmt: skip
+            raise ValueError(
+                f"need qweight (d_out, d_in) int8 and scale (d_out,), got {qweight.dtype} "
+                f"{tuple(qweight.shape)} and {tuple(scale.shape)}"
+            )
         self.d_out, self.d_in = qweight.shape
         self.register_buffer("qweight", qweight)
         self.register_buffer("scale", scale)
@@ -71,9 +73,15 @@ class Int4Linear(nn.Module):
     def __init__(self, packed: torch.Tensor, scale: torch.Tensor, zero: torch.Tensor, group_size: int):
         super().__init__()
         self.d_out, self.d_in, self.group_size = packed.shape[0], packed.shape[1] * 2, group_size
-        if packed.dtype != torch.uint8 or scale.shape != (self.d_out, self.d_in // group_size) or zero.shape != scale.shape:
-            raise ValueError(f"inconsistent int4 buffers: packed {tuple(packed.shape)} {packed.dtype}, "
-                             f"scale {tuple(scale.shape)}, zero {tuple(zero.shape)}, group_size {group_size}")  # fmt: skip
+        if (
+            packed.dtype != torch.uint8
+            or scale.shape != (self.d_out, self.d_in // group_size)
+            or zero.shape != scale.shape
+        ):
+            raise ValueError(
+                f"inconsistent int4 buffers: packed {tuple(packed.shape)} {packed.dtype}, "
+                f"scale {tuple(scale.shape)}, zero {tuple(zero.shape)}, group_size {group_size}"
+            )
         self.register_buffer("packed", packed)
         self.register_buffer("scale", scale)
         self.register_buffer("zero", zero)
@@ -117,14 +125,22 @@ def quantize_model(model: nn.Module, bits: int = 8, *, group_size: int = 32, inc
     quantized = copy.deepcopy(model)
     for name, module in list(quantized.named_modules()):
         for child_name, child in list(module.named_children()):
-            if not isinstance(child, Linear) or (not include_lm_head and f"{name}.{child_name}".lstrip(".") == "lm_head"):
+            if not isinstance(child, Linear) or (
+                not include_lm_head and f"{name}.{child_name}".lstrip(".") == "lm_head"
+            ):
                 continue
             weight = child.weight.detach()
-            setattr(module, child_name, Int8Linear.from_float(weight) if bits == 8 else Int4Linear.from_float(weight, group_size))
+            setattr(
+                module,
+                child_name,
+                Int8Linear.from_float(weight) if bits == 8 else Int4Linear.from_float(weight, group_size),
+            )
     return quantized
 
 
 def weight_bytes(model: nn.Module) -> int:
     """Bytes of every parameter and buffer that is a weight (RoPE tables, being recomputable, are excluded)."""
     total = sum(p.numel() * p.element_size() for p in model.parameters())
-    return total + sum(b.numel() * b.element_size() for name, b in model.named_buffers() if not name.endswith((".cos", ".sin")))
+    return total + sum(
+        b.numel() * b.element_size() for name, b in model.named_buffers() if not name.endswith((".cos", ".sin"))
+    )

@@ -102,9 +102,7 @@ def apply_repetition_penalty(logits: torch.Tensor, previous: torch.Tensor, penal
     return logits.scatter(-1, previous, seen)
 
 
-def process_logits(
-    logits: torch.Tensor, params: SamplingParams, previous: torch.Tensor | None = None
-) -> torch.Tensor:
+def process_logits(logits: torch.Tensor, params: SamplingParams, previous: torch.Tensor | None = None) -> torch.Tensor:
     """Apply ``params``' penalty, temperature and filters: logits (batch, vocab) -> float32 (batch, vocab).
     ``previous`` (batch, seq) int64 is needed only for the repetition penalty."""
     logits = logits.float()

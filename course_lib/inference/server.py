@@ -214,8 +214,15 @@ def _completion(completion_id: str, created: int, model_name: str, choices: list
     }
 
 
-def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_blocks: int = 512,
-               block_size: int = 16, max_batch_size: int = 16) -> FastAPI:  # fmt: skip
+def create_app(
+    model: nn.Module,
+    tokenizer: Tokenizer,
+    model_name: str,
+    *,
+    num_blocks: int = 512,
+    block_size: int = 16,
+    max_batch_size: int = 16,
+) -> FastAPI:
     """The FastAPI app serving ``model`` under the id ``model_name`` (run it with ``uvicorn``)."""
     if EOT not in tokenizer.special_ids:
         raise ValueError(f"the tokenizer needs the special token {EOT!r}")
@@ -241,9 +248,14 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
     async def health() -> dict:
         """Liveness plus the engine's load: requests running and waiting, free KV cache blocks."""
         core = engine.engine
-        return {"status": "ok", "running": len(core.running), "waiting": len(core.waiting),
-                "free_blocks": core.cache.allocator.num_free, "total_blocks": core.cache.allocator.num_blocks,
-                "aborted": engine.num_aborted}  # fmt: skip
+        return {
+            "status": "ok",
+            "running": len(core.running),
+            "waiting": len(core.waiting),
+            "free_blocks": core.cache.allocator.num_free,
+            "total_blocks": core.cache.allocator.num_blocks,
+            "aborted": engine.num_aborted,
+        }
 
     @app.get("/v1/models")
     async def models() -> dict:
@@ -264,8 +276,15 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
         choices = {rid: _Choice(tokenizer, stops) for rid in request_ids}
         for i, (rid, ids) in enumerate(zip(request_ids, encoded)):
             seed = None if body.seed is None else body.seed + i
-            engine.submit(rid, queue, prompt=ids, max_tokens=body.max_tokens, sampling=sampling,
-                          eos_id=None if body.ignore_eos else eot_id, seed=seed)  # fmt: skip
+            engine.submit(
+                rid,
+                queue,
+                prompt=ids,
+                max_tokens=body.max_tokens,
+                sampling=sampling,
+                eos_id=None if body.ignore_eos else eot_id,
+                seed=seed,
+            )
 
         async def next_event() -> RequestOutput | None:
             """The next output, applied to its choice; None for one that arrives after its choice ended."""
@@ -288,8 +307,13 @@ def create_app(model: nn.Module, tokenizer: Tokenizer, model_name: str, *, num_b
                 engine.abort(rid)
 
         def chunk(index: int, text: str, finish_reason: str | None) -> dict:
-            return {"id": completion_id, "object": "text_completion", "created": created, "model": model_name,
-                    "choices": [{"index": index, "text": text, "logprobs": None, "finish_reason": finish_reason}]}  # fmt: skip
+            return {
+                "id": completion_id,
+                "object": "text_completion",
+                "created": created,
+                "model": model_name,
+                "choices": [{"index": index, "text": text, "logprobs": None, "finish_reason": finish_reason}],
+            }
 
         if body.stream:
 

@@ -23,7 +23,13 @@ from torch import nn
 from course_lib.inference.kv_cache import KVCache, forward_with_cache, fuse_weights
 from course_lib.inference.sampling import SamplingParams, process_logits
 
-__all__ = ["PromptLookup", "SpeculativeResult", "accept_or_resample", "speculative_generate", "expected_tokens_per_round"]
+__all__ = [
+    "PromptLookup",
+    "SpeculativeResult",
+    "accept_or_resample",
+    "speculative_generate",
+    "expected_tokens_per_round",
+]
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,9 @@ def speculative_generate(
             if model.config.vocab_size != target.config.vocab_size:
                 raise ValueError(f"draft vocab {model.config.vocab_size} != target vocab {target.config.vocab_size}")
             if max_len > model.config.context_length:
-                raise ValueError(f"prompt + max_new_tokens + k = {max_len} exceeds the context {model.config.context_length}")
+                raise ValueError(
+                    f"prompt + max_new_tokens + k = {max_len} exceeds the context {model.config.context_length}"
+                )
             model.eval()
     sampling = SamplingParams(temperature, top_k, top_p, min_p)
     tgt = _Cached(target, max_len)

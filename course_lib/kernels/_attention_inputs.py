@@ -14,7 +14,9 @@ import torch
 __all__ = ["check_attention_inputs", "with_head_axis"]
 
 
-def check_attention_inputs(function: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float | None) -> float:
+def check_attention_inputs(
+    function: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float | None
+) -> float:
     """Validate q (b, h, n_q, d), k (b, h, n_k, d), v (b, h, n_k, d), or all three with (b*h) in
     place of (b, h); return the softmax scale.
 

@@ -98,7 +98,9 @@ def row_launch_config(function: str, n_cols: int) -> tuple[int, int]:
     naming ``function`` for rows longer than :data:`MAX_ROW`.
     """
     if n_cols > MAX_ROW:
-        raise ValueError(f"{function}: rows of {n_cols} elements are longer than the {MAX_ROW} this one-pass kernel takes")
+        raise ValueError(
+            f"{function}: rows of {n_cols} elements are longer than the {MAX_ROW} this one-pass kernel takes"
+        )
     block = triton.next_power_of_2(n_cols)
     return block, num_warps(block)
 
@@ -148,4 +150,3 @@ def check_tensors(function: str, alternative: str, tensors: Sequence[tuple[str, 
             f"move them to 'cuda' (or use {alternative}). Without a GPU, Triton runs in its CPU "
             f"interpreter only if course_lib is imported before triton (or TRITON_INTERPRET=1 is set)"
         )
-

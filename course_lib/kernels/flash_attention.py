@@ -79,9 +79,24 @@ def _store_tile(ptrs, tile, rows, n_rows, cols, n_cols, MASK_COLS: tl.constexpr)
 
 @triton.jit
 def _fwd_inner(
-    acc, l_i, m_i, q, k_base, v_base, start, end, offs_m, offs_d, n_k, qk_scale,
-    HEAD_DIM: tl.constexpr, BLOCK_N: tl.constexpr, PAD_D: tl.constexpr, MASKED: tl.constexpr, IS_CAUSAL: tl.constexpr,
-):  # fmt: skip
+    acc,
+    l_i,
+    m_i,
+    q,
+    k_base,
+    v_base,
+    start,
+    end,
+    offs_m,
+    offs_d,
+    n_k,
+    qk_scale,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    PAD_D: tl.constexpr,
+    MASKED: tl.constexpr,
+    IS_CAUSAL: tl.constexpr,
+):
     """Stream key/value tiles [start, end) through the online softmax; mask only if MASKED."""
     offs_n = tl.arange(0, BLOCK_N)
     for start_n in range(start, end, BLOCK_N):
@@ -105,10 +120,21 @@ def _fwd_inner(
 
 @triton.jit
 def flash_fwd_kernel(
-    Q, K, V, O, LSE, n_q, n_k, qk_scale,
-    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-    IS_CAUSAL: tl.constexpr, PAD_D: tl.constexpr,
-):  # fmt: skip
+    Q,
+    K,
+    V,
+    O,
+    LSE,
+    n_q,
+    n_k,
+    qk_scale,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    IS_CAUSAL: tl.constexpr,
+    PAD_D: tl.constexpr,
+):
     pid_m = tl.program_id(0)
     bh = tl.program_id(1).to(tl.int64)
     q_base = Q + bh * n_q * HEAD_DIM
@@ -131,13 +157,43 @@ def flash_fwd_kernel(
         unmasked_end = full_tiles_end
         end = n_k
     acc, l_i, m_i = _fwd_inner(
-        acc, l_i, m_i, q, k_base, v_base, 0, unmasked_end, offs_m, offs_d, n_k, qk_scale,
-        HEAD_DIM, BLOCK_N, PAD_D, False, IS_CAUSAL,
-    )  # fmt: skip
+        acc,
+        l_i,
+        m_i,
+        q,
+        k_base,
+        v_base,
+        0,
+        unmasked_end,
+        offs_m,
+        offs_d,
+        n_k,
+        qk_scale,
+        HEAD_DIM,
+        BLOCK_N,
+        PAD_D,
+        False,
+        IS_CAUSAL,
+    )
     acc, l_i, m_i = _fwd_inner(
-        acc, l_i, m_i, q, k_base, v_base, unmasked_end, end, offs_m, offs_d, n_k, qk_scale,
-        HEAD_DIM, BLOCK_N, PAD_D, True, IS_CAUSAL,
-    )  # fmt: skip
+        acc,
+        l_i,
+        m_i,
+        q,
+        k_base,
+        v_base,
+        unmasked_end,
+        end,
+        offs_m,
+        offs_d,
+        n_k,
+        qk_scale,
+        HEAD_DIM,
+        BLOCK_N,
+        PAD_D,
+        True,
+        IS_CAUSAL,
+    )
 
     o = acc / l_i[:, None]
     lse = (m_i + tl.log2(l_i)) * KERNEL_LN2  # back to natural-log units
@@ -148,19 +204,44 @@ def flash_fwd_kernel(
 
 def _fwd_gpu_configs() -> list:
     """Autotuning space for the forward kernel (BLOCK_M must be a multiple of BLOCK_N)."""
-    shapes = [(128, 64, 4, 3), (128, 64, 8, 3), (128, 128, 8, 3), (128, 32, 4, 4), (64, 64, 4, 3), (64, 32, 4, 4), (32, 32, 4, 2)]
+    shapes = [
+        (128, 64, 4, 3),
+        (128, 64, 8, 3),
+        (128, 128, 8, 3),
+        (128, 32, 4, 4),
+        (64, 64, 4, 3),
+        (64, 32, 4, 4),
+        (32, 32, 4, 2),
+    ]
     return [triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=w, num_stages=s) for bm, bn, w, s in shapes]
 
 
-_fwd_autotuned = triton.autotune(configs=_fwd_gpu_configs(), key=["n_q", "n_k", "HEAD_DIM", "IS_CAUSAL"])(flash_fwd_kernel)
+_fwd_autotuned = triton.autotune(configs=_fwd_gpu_configs(), key=["n_q", "n_k", "HEAD_DIM", "IS_CAUSAL"])(
+    flash_fwd_kernel
+)
 
 
 @triton.jit
 def flash_bwd_dkdv_kernel(
-    Q, K, V, DO, LSE, DELTA, DK, DV, n_q, n_k, qk_scale, sm_scale,
-    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-    IS_CAUSAL: tl.constexpr, PAD_D: tl.constexpr,
-):  # fmt: skip
+    Q,
+    K,
+    V,
+    DO,
+    LSE,
+    DELTA,
+    DK,
+    DV,
+    n_q,
+    n_k,
+    qk_scale,
+    sm_scale,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    IS_CAUSAL: tl.constexpr,
+    PAD_D: tl.constexpr,
+):
     """One program per tile of BLOCK_N keys: dV = sum P^T dO, dK = scale * sum dS^T Q over query tiles."""
     pid_n = tl.program_id(0)
     bh = tl.program_id(1).to(tl.int64)
@@ -199,10 +280,24 @@ def flash_bwd_dkdv_kernel(
 
 @triton.jit
 def flash_bwd_dq_kernel(
-    Q, K, V, DO, LSE, DELTA, DQ, n_q, n_k, qk_scale, sm_scale,
-    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-    IS_CAUSAL: tl.constexpr, PAD_D: tl.constexpr,
-):  # fmt: skip
+    Q,
+    K,
+    V,
+    DO,
+    LSE,
+    DELTA,
+    DQ,
+    n_q,
+    n_k,
+    qk_scale,
+    sm_scale,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    IS_CAUSAL: tl.constexpr,
+    PAD_D: tl.constexpr,
+):
     """One program per tile of BLOCK_M queries: dQ = scale * sum dS K over the key tiles it sees."""
     pid_m = tl.program_id(0)
     bh = tl.program_id(1).to(tl.int64)
@@ -268,17 +363,26 @@ class FlashAttention2TritonFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool, scale: float) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+    def forward(
+        ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, is_causal: bool, scale: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         batch, heads, n_q, head_dim = q.shape
         n_k = k.shape[2]
         o = torch.empty_like(q)
         lse = torch.empty((batch, heads, n_q), dtype=torch.float32, device=q.device)
-        consts = dict(HEAD_DIM=head_dim, BLOCK_D=_head_block(head_dim), IS_CAUSAL=is_causal, PAD_D=_head_block(head_dim) != head_dim)
+        consts = dict(
+            HEAD_DIM=head_dim,
+            BLOCK_D=_head_block(head_dim),
+            IS_CAUSAL=is_causal,
+            PAD_D=_head_block(head_dim) != head_dim,
+        )
         args = (q, k, v, o, lse, n_q, n_k, scale * LOG2E)
         if interpreting():
             block_m, block_n = INTERPRETER_TILES
-            flash_fwd_kernel[(triton.cdiv(n_q, block_m), batch * heads)](*args, BLOCK_M=block_m, BLOCK_N=block_n, **consts)
+            flash_fwd_kernel[(triton.cdiv(n_q, block_m), batch * heads)](
+                *args, BLOCK_M=block_m, BLOCK_N=block_n, **consts
+            )
         else:
             _fwd_autotuned[lambda meta: (triton.cdiv(n_q, meta["BLOCK_M"]), batch * heads)](*args, **consts)
         ctx.save_for_backward(q, k, v, o, lse)
@@ -286,7 +390,9 @@ class FlashAttention2TritonFunction(torch.autograd.Function):
         return o, lse
 
     @staticmethod
-    def backward(ctx, do: torch.Tensor, dlse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None, None]:  # type: ignore[override]
+    def backward(
+        ctx, do: torch.Tensor, dlse: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None, None]:  # type: ignore[override]
         q, k, v, o, lse = ctx.saved_tensors
         do = do.contiguous()
         batch, heads, n_q, head_dim = q.shape
@@ -296,9 +402,13 @@ class FlashAttention2TritonFunction(torch.autograd.Function):
         dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
         big, small, num_warps, num_stages = _bwd_config(q.dtype, head_dim)
         consts = dict(
-            HEAD_DIM=head_dim, BLOCK_D=_head_block(head_dim), IS_CAUSAL=ctx.is_causal,
-            PAD_D=_head_block(head_dim) != head_dim, num_warps=num_warps, num_stages=num_stages,
-        )  # fmt: skip
+            HEAD_DIM=head_dim,
+            BLOCK_D=_head_block(head_dim),
+            IS_CAUSAL=ctx.is_causal,
+            PAD_D=_head_block(head_dim) != head_dim,
+            num_warps=num_warps,
+            num_stages=num_stages,
+        )
         scales = (ctx.scale * LOG2E, ctx.scale)
         flash_bwd_dkdv_kernel[(triton.cdiv(n_k, big), batch * heads)](
             q, k, v, do, lse, delta, dk, dv, n_q, n_k, *scales, BLOCK_M=small, BLOCK_N=big, **consts
@@ -334,11 +444,15 @@ def flash_attention(
     scale = check_attention_inputs("flash_attention", q, k, v, scale)
     check_tensors("flash_attention", _ALTERNATIVE, [("q", q), ("k", k), ("v", v)])
     if q.shape[-1] > MAX_HEAD_DIM:
-        raise ValueError(f"flash_attention: head_dim {q.shape[-1]} is larger than the {MAX_HEAD_DIM} these kernels take")
+        raise ValueError(
+            f"flash_attention: head_dim {q.shape[-1]} is larger than the {MAX_HEAD_DIM} these kernels take"
+        )
     if k.shape[-2] == 0:
         raise ValueError("flash_attention: k and v need at least one position (seq of k is 0)")
     if q.shape[:-2].numel() > 65535:
-        raise ValueError(f"flash_attention: batch * heads = {q.shape[:-2].numel()} exceeds the 65535 programs of a grid axis")
+        raise ValueError(
+            f"flash_attention: batch * heads = {q.shape[:-2].numel()} exceeds the 65535 programs of a grid axis"
+        )
     q4, k4, v4 = (with_head_axis(t) for t in (q, k, v))
     if q.shape[-2] == 0:
         out, lse = torch.empty_like(q4), torch.empty(q4.shape[:-1], dtype=torch.float32, device=q.device)

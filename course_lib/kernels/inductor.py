@@ -20,7 +20,9 @@ def generated_kernels(module_source: str) -> list[str]:
     (everything lowered to library calls such as cuBLAS) gives an empty list.
     """
     if not isinstance(module_source, str):
-        raise TypeError(f"module_source must be the generated module's source (a str), not {type(module_source).__name__}")
+        raise TypeError(
+            f"module_source must be the generated module's source (a str), not {type(module_source).__name__}"
+        )
     return [kernel.strip("\n") for kernel in _KERNEL.findall(module_source)]
 
 

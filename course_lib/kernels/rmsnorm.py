@@ -35,10 +35,19 @@ def rmsnorm_fwd_kernel(x_ptr, w_ptr, y_ptr, rstd_ptr, x_row_stride, y_row_stride
 
 @triton.jit
 def rmsnorm_bwd_kernel(
-    x_ptr, w_ptr, dy_ptr, rstd_ptr, dx_ptr, dw_partial_ptr,
-    x_row_stride, dy_row_stride, dx_row_stride, n_rows, n_cols,
+    x_ptr,
+    w_ptr,
+    dy_ptr,
+    rstd_ptr,
+    dx_ptr,
+    dw_partial_ptr,
+    x_row_stride,
+    dy_row_stride,
+    dx_row_stride,
+    n_rows,
+    n_cols,
     BLOCK: tl.constexpr,
-):  # fmt: skip
+):
     pid = tl.program_id(0)
     n_programs = tl.num_programs(0)
     cols = tl.arange(0, BLOCK)
@@ -94,10 +103,20 @@ class _RMSNorm(torch.autograd.Function):
         block, num_warps = row_launch_config("rms_norm", n_cols)
         if rows.numel():
             rmsnorm_bwd_kernel[(programs,)](
-                rows, weight, dy_rows, rstd, dx, dw_partial,
-                rows.stride(0), dy_rows.stride(0), dx.stride(0), n_rows, n_cols,
-                BLOCK=block, num_warps=num_warps,
-            )  # fmt: skip
+                rows,
+                weight,
+                dy_rows,
+                rstd,
+                dx,
+                dw_partial,
+                rows.stride(0),
+                dy_rows.stride(0),
+                dx.stride(0),
+                n_rows,
+                n_cols,
+                BLOCK=block,
+                num_warps=num_warps,
+            )
         return dx.view(dy.shape), dw_partial.sum(0).to(weight.dtype), None
 
 
@@ -108,7 +127,9 @@ def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float = 1e-6) -> torch.
     """
     check_tensors("rms_norm", "torch.nn.functional.rms_norm", [("x", x), ("weight", weight)])
     if x.ndim == 0 or weight.shape != (x.shape[-1],):
-        raise ValueError(f"rms_norm: expected x (..., d) and weight (d,), got {tuple(x.shape)} and {tuple(weight.shape)}")
+        raise ValueError(
+            f"rms_norm: expected x (..., d) and weight (d,), got {tuple(x.shape)} and {tuple(weight.shape)}"
+        )
     if eps <= 0:
         raise ValueError(f"rms_norm: eps must be positive, got {eps}")
     return _RMSNorm.apply(x, weight, eps)

@@ -68,7 +68,15 @@ class _Softmax(torch.autograd.Function):
         block, num_warps = row_launch_config("softmax", y.shape[1])
         if y.numel():
             softmax_bwd_kernel[(y.shape[0],)](
-                y, dy_rows, dx, y.stride(0), dy_rows.stride(0), dx.stride(0), y.shape[1], BLOCK=block, num_warps=num_warps
+                y,
+                dy_rows,
+                dx,
+                y.stride(0),
+                dy_rows.stride(0),
+                dx.stride(0),
+                y.shape[1],
+                BLOCK=block,
+                num_warps=num_warps,
             )
         return dx.view(dy.shape)
 

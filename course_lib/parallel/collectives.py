@@ -91,7 +91,9 @@ def all_reduce_by_reduce_scatter_all_gather(tensor: torch.Tensor) -> torch.Tenso
     return torch.cat(gathered)[: flat.numel()].view_as(tensor)
 
 
-def time_all_reduce(numels: list[int], *, repeats: int = 5, warmup: int = 1, dtype: torch.dtype = torch.float32) -> list[float]:
+def time_all_reduce(
+    numels: list[int], *, repeats: int = 5, warmup: int = 1, dtype: torch.dtype = torch.float32
+) -> list[float]:
     """Median seconds of ``dist.all_reduce`` on float tensors of each size in ``numels``.
 
     Call it on every rank (it is itself collective). Each timed call starts after a barrier, so the
@@ -139,4 +141,6 @@ if __name__ == "__main__":  # python -m course_lib.parallel collectives
 
     for k, seconds in zip(range(4, 23, 3), launch(_sweep, world_size=2)[0]):
         nbytes = 4 * 2**k
-        print(f"all-reduce of {nbytes:>9d} B: {seconds * 1e6:9.1f} µs, bus bandwidth {bus_bandwidth('all_reduce', nbytes, seconds, 2) / 1e9:.3f} GB/s")
+        print(
+            f"all-reduce of {nbytes:>9d} B: {seconds * 1e6:9.1f} µs, bus bandwidth {bus_bandwidth('all_reduce', nbytes, seconds, 2) / 1e9:.3f} GB/s"
+        )

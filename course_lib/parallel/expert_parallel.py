@@ -70,7 +70,9 @@ def expert_parallel_moe(x: torch.Tensor, routing: Routing, local_experts: Sequen
     if len(local_experts) != per_rank:
         raise ValueError(f"rank {rank} should hold {per_rank} experts, got {len(local_experts)}")
     if indices.shape != weights.shape or indices.shape[0] != x.shape[0]:
-        raise ValueError(f"x {tuple(x.shape)}, weights {tuple(weights.shape)}, indices {tuple(indices.shape)} do not match")
+        raise ValueError(
+            f"x {tuple(x.shape)}, weights {tuple(weights.shape)}, indices {tuple(indices.shape)} do not match"
+        )
     k = indices.shape[1]
     token = torch.arange(x.shape[0], device=x.device).repeat_interleave(k)
     expert = indices.reshape(-1)
@@ -98,7 +100,9 @@ def _check() -> float:
 
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
-    config = ModelConfig(vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2)
+    config = ModelConfig(
+        vocab_size=2, context_length=2, d_model=8, num_layers=1, num_heads=1, d_ff=16, num_experts=4, top_k=2
+    )
     moe = MoEFeedForward(config)
     x = torch.randn(10, 8, generator=torch.Generator().manual_seed(rank))
     per_rank = len(moe.experts) // world

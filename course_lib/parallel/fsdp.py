@@ -85,7 +85,9 @@ class ShardedUnit(nn.Module):
     def gathered(self) -> dict[str, torch.Tensor]:
         """All-gather the full parameters: name -> tensor of the original shape (differentiable)."""
         full = GatherShards.apply(self.shard, self.counter)[: self.numel]
-        return dict(zip(self.names, (t.view(s) for t, s in zip(full.split([s.numel() for s in self.shapes]), self.shapes))))
+        return dict(
+            zip(self.names, (t.view(s) for t, s in zip(full.split([s.numel() for s in self.shapes]), self.shapes)))
+        )
 
     def _run(self, *args: Any) -> Any:
         return functional_call(self.module, self.gathered(), args)
@@ -112,15 +114,21 @@ class FullyShardedDataParallel(nn.Module):
     def __init__(self, module: nn.Module, counter: CommCounter | None = None) -> None:
         super().__init__()
         if not dist.is_initialized():
-            raise RuntimeError("FullyShardedDataParallel needs an initialised process group (use course_lib.parallel.launch)")
-        leaves = [(name, m) for name, m in module.named_modules() if next(m.parameters(recurse=False), None) is not None]
+            raise RuntimeError(
+                "FullyShardedDataParallel needs an initialised process group (use course_lib.parallel.launch)"
+            )
+        leaves = [
+            (name, m) for name, m in module.named_modules() if next(m.parameters(recurse=False), None) is not None
+        ]
         owners: dict[int, str] = {}
         for name, leaf in leaves:
             if any(True for _ in leaf.children() if next(_.parameters(), None) is not None):
                 raise ValueError(f"module {name!r} has parameters of its own and in its children; wrap leaves only")
             for p in leaf.parameters():
                 if id(p) in owners:
-                    raise ValueError(f"parameter shared by {owners[id(p)]!r} and {name!r}: tied weights are not supported")
+                    raise ValueError(
+                        f"parameter shared by {owners[id(p)]!r} and {name!r}: tied weights are not supported"
+                    )
                 owners[id(p)] = name
         if not leaves:
             raise ValueError("module has no parameters to shard")

@@ -136,7 +136,18 @@ def launch(
     processes = [
         ctx.Process(
             target=_rank_main,
-            args=(rank, world_size, port, backend or "gloo", timeout, threads_per_rank, fn, tuple(args), kwargs, results_queue),
+            args=(
+                rank,
+                world_size,
+                port,
+                backend or "gloo",
+                timeout,
+                threads_per_rank,
+                fn,
+                tuple(args),
+                kwargs,
+                results_queue,
+            ),
             name=f"rank{rank}",
             daemon=True,
         )
@@ -147,7 +158,9 @@ def launch(
             # Python >= 3.12 warns that forking a multi-threaded process may deadlock the child; the
             # ranks only touch torch after resetting its thread pool (threads_per_rank), as
             # DataLoader workers do.
-            warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks", category=DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore", message=r".*use of fork\(\) may lead to deadlocks", category=DeprecationWarning
+            )
             for process in processes:
                 process.start()
         return _collect(processes, results_queue, world_size, time.monotonic() + timeout, timeout)
@@ -186,8 +199,11 @@ def _collect(processes: list[Any], results_queue: Any, world_size: int, deadline
             except queue_module.Empty:
                 code = processes[dead[0]].exitcode
                 raise RankError(
-                    dead[0], world_size, "ProcessDied",
-                    f"the process exited with code {code} without reporting (killed, out of memory, os._exit?)", "",
+                    dead[0],
+                    world_size,
+                    "ProcessDied",
+                    f"the process exited with code {code} without reporting (killed, out of memory, os._exit?)",
+                    "",
                 ) from None
         if status == "error":
             raise _first_cause(processes, results_queue, world_size, set(results), (rank, *payload))
@@ -220,13 +236,22 @@ def _first_cause(
     silent = [r for r, p in enumerate(processes) if r not in reported and p.exitcode is not None]
     if silent:
         code = processes[silent[0]].exitcode
-        errors.insert(0, (silent[0], "ProcessDied", f"the process exited with code {code} without reporting "
-                          "(os._exit, sys.exit in a child, killed?)", ""))  # fmt: skip
+        errors.insert(
+            0,
+            (
+                silent[0],
+                "ProcessDied",
+                f"the process exited with code {code} without reporting (os._exit, sys.exit in a child, killed?)",
+                "",
+            ),
+        )
     rank, exc_type, message, text = errors[0]
     context = ""
     if finished and exc_type != "ProcessDied":
-        context = (f"after rank(s) {sorted(finished)} had returned normally (did the ranks issue different "
-                   "collectives, e.g. one all-reduce fewer?)")
+        context = (
+            f"after rank(s) {sorted(finished)} had returned normally (did the ranks issue different "
+            "collectives, e.g. one all-reduce fewer?)"
+        )
     if len(errors) > 1:
         also = "; ".join(f"rank {r}: {t}: {m.splitlines()[0][:120] if m else ''}" for r, t, m, _ in errors[1:])
         text = f"{text}\n(then, probably as a consequence: {also})"
@@ -271,8 +296,13 @@ def _rank_main(
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # the processes this rank starts can be killed with it (see _stop)
     os.environ.update(
-        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world_size),
-        LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world_size), **{_IN_LAUNCHED_RANK: "1"},
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+        LOCAL_RANK=str(rank),
+        LOCAL_WORLD_SIZE=str(world_size),
+        **{_IN_LAUNCHED_RANK: "1"},
     )
     torch.set_num_threads(threads)
     ok = False

@@ -78,7 +78,9 @@ def _check(stages: int, microbatches: int) -> None:
 def gpipe_order(stages: int, microbatches: int) -> list[list[Op]]:
     """Each stage's op order under GPipe: every forward, then every backward."""
     _check(stages, microbatches)
-    return [[Op("F", i) for i in range(microbatches)] + [Op("B", i) for i in range(microbatches)] for _ in range(stages)]
+    return [
+        [Op("F", i) for i in range(microbatches)] + [Op("B", i) for i in range(microbatches)] for _ in range(stages)
+    ]
 
 
 def one_f_one_b_order(stages: int, microbatches: int) -> list[list[Op]]:
@@ -152,7 +154,9 @@ def draw_schedule(schedule: Schedule, ax: Any, title: str = "") -> None:
 
     for e in schedule.events:
         shade = cm.Blues(0.35 + 0.5 * e.op.microbatch / max(1, schedule.microbatches - 1))
-        color = shade if e.op.kind == "F" else cm.Oranges(0.35 + 0.5 * e.op.microbatch / max(1, schedule.microbatches - 1))
+        color = (
+            shade if e.op.kind == "F" else cm.Oranges(0.35 + 0.5 * e.op.microbatch / max(1, schedule.microbatches - 1))
+        )
         ax.barh(e.stage, e.end - e.start, left=e.start, color=color, edgecolor="black", linewidth=0.5)
         ax.text((e.start + e.end) / 2, e.stage, str(e.op.microbatch), ha="center", va="center", fontsize=7)
     ax.set_yticks(range(schedule.stages), [f"stage {s}" for s in range(schedule.stages)])

@@ -115,8 +115,14 @@ def plan(model: ModelConfig, config: ParallelConfig) -> Plan:
 
 if __name__ == "__main__":  # python -m course_lib.parallel planner
     model = ModelConfig(vocab_size=32000, context_length=4096, d_model=4096, num_layers=32, num_heads=32, d_ff=11008)
-    for config in (ParallelConfig(dp=8), ParallelConfig(dp=8, zero_stage=3), ParallelConfig(dp=2, tp=2, pp=2, zero_stage=1)):
+    for config in (
+        ParallelConfig(dp=8),
+        ParallelConfig(dp=8, zero_stage=3),
+        ParallelConfig(dp=2, tp=2, pp=2, zero_stage=1),
+    ):
         result = plan(model, config)
         memory = ", ".join(f"{k} {v / 1e9:.1f}" for k, v in result.memory.items())
-        print(f"DP{config.dp} TP{config.tp} PP{config.pp} ZeRO-{config.zero_stage}: {memory} GB; "
-              f"sends {result.communication_total / 1e9:.1f} GB per step")
+        print(
+            f"DP{config.dp} TP{config.tp} PP{config.pp} ZeRO-{config.zero_stage}: {memory} GB; "
+            f"sends {result.communication_total / 1e9:.1f} GB per step"
+        )

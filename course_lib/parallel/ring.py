@@ -63,5 +63,7 @@ if __name__ == "__main__":  # python -m course_lib.parallel ring
 
     for world in (2, 3, 4):
         results = launch(_check, world_size=world, args=(1200,))
-        print(f"N={world}: max |ring - all_reduce| = {max(e for e, _ in results):.1e}, bytes sent per rank "
-              f"{[s for _, s in results]} (2(N-1)/N·S = {2 * (world - 1) / world * 1200 * 4:.0f})")
+        print(
+            f"N={world}: max |ring - all_reduce| = {max(e for e, _ in results):.1e}, bytes sent per rank "
+            f"{[s for _, s in results]} (2(N-1)/N·S = {2 * (world - 1) / world * 1200 * 4:.0f})"
+        )

@@ -82,7 +82,9 @@ class ColumnParallelLinear(nn.Module):
     x: (..., in_features), the full input on every rank -> (..., out_features / N), this rank's columns.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, counter: CommCounter | None = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, counter: CommCounter | None = None
+    ) -> None:
         super().__init__()
         _, part = _shard(out_features, "out_features")
         self.weight = nn.Parameter(torch.empty(part, in_features))
@@ -112,7 +114,9 @@ class RowParallelLinear(nn.Module):
     The bias is added once, after the reduction.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, counter: CommCounter | None = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, counter: CommCounter | None = None
+    ) -> None:
         super().__init__()
         _, part = _shard(in_features, "in_features")
         self.weight = nn.Parameter(torch.empty(out_features, part))
@@ -142,17 +146,24 @@ class TensorParallelMLP(nn.Module):
     x: (..., d_model) on every rank -> (..., d_model) on every rank.
     """
 
-    def __init__(self, up: ColumnParallelLinear, down: RowParallelLinear, activation: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    def __init__(
+        self, up: ColumnParallelLinear, down: RowParallelLinear, activation: Callable[[torch.Tensor], torch.Tensor]
+    ) -> None:
         super().__init__()
         self.up, self.down, self.activation = up, down, activation
 
     @classmethod
     def from_dense(
-        cls, up: nn.Linear, down: nn.Linear, activation: Callable[[torch.Tensor], torch.Tensor] = nn.functional.gelu,
+        cls,
+        up: nn.Linear,
+        down: nn.Linear,
+        activation: Callable[[torch.Tensor], torch.Tensor] = nn.functional.gelu,
         counter: CommCounter | None = None,
     ) -> TensorParallelMLP:
         """Shard the dense MLP ``down(activation(up(x)))`` over the ranks."""
-        return cls(ColumnParallelLinear.from_dense(up, counter), RowParallelLinear.from_dense(down, counter), activation)
+        return cls(
+            ColumnParallelLinear.from_dense(up, counter), RowParallelLinear.from_dense(down, counter), activation
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down(self.activation(self.up(x)))

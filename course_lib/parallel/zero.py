@@ -50,8 +50,14 @@ class ShardedOptimizer(torch.optim.Optimizer):
     ``step``.
     """
 
-    def __init__(self, params: Iterable[Any], optimizer_cls: type[torch.optim.Optimizer], *,
-                 counter: CommCounter | None = None, **defaults: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        params: Iterable[Any],
+        optimizer_cls: type[torch.optim.Optimizer],
+        *,
+        counter: CommCounter | None = None,
+        **defaults: Any,
+    ) -> None:
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
         self.counter = counter
         self.owner: dict[int, int] = {}

@@ -55,8 +55,9 @@ def pretrained_dir(name: str) -> Path:
     return Path(__file__).resolve().parent / name
 
 
-def load_pretrained(name: str = "base", directory: str | Path | None = None,
-                    device: torch.device | str = "cpu") -> PretrainedModel:  # fmt: skip
+def load_pretrained(
+    name: str = "base", directory: str | Path | None = None, device: torch.device | str = "cpu"
+) -> PretrainedModel:
     """Load the shipped model ``name`` (or the one saved in ``directory`` by :func:`save_pretrained`).
 
     Raises ``FileNotFoundError`` naming the missing file and the command that rebuilds it.
@@ -81,8 +82,9 @@ def load_pretrained(name: str = "base", directory: str | Path | None = None,
     return PretrainedModel(name, model.to(device).eval(), tokenizer, config, info)
 
 
-def save_pretrained(directory: str | Path, model: TransformerLM, tokenizer_dir: str | Path,
-                    info: dict[str, Any]) -> Path:  # fmt: skip
+def save_pretrained(
+    directory: str | Path, model: TransformerLM, tokenizer_dir: str | Path, info: dict[str, Any]
+) -> Path:
     """Write ``model`` (weights as safetensors, config as JSON), the tokenizer files found in
     ``tokenizer_dir`` and the training record ``info`` into ``directory``; returns the folder."""
     from safetensors.torch import save_file

@@ -50,7 +50,9 @@ def _grid(grid: dict[str, tuple[float, ...]]) -> Array:
     missing = {"e", "a", "b", "alpha", "beta"} - set(grid)
     if missing:
         raise ValueError(f"grid is missing {sorted(missing)}")
-    return np.array(list(itertools.product(grid["e"], grid["a"], grid["b"], grid["alpha"], grid["beta"])), dtype=np.float64)
+    return np.array(
+        list(itertools.product(grid["e"], grid["a"], grid["b"], grid["alpha"], grid["beta"])), dtype=np.float64
+    )
 
 
 def _huber(r: Array, delta: float) -> tuple[Array, Array, Array]:
@@ -77,8 +79,9 @@ def huber_objective(theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights
     return np.sum(weights * _huber(r, delta)[0], axis=1)
 
 
-def _derivatives(theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights: Array, delta: float,
-                 outer: list[Array]) -> tuple[Array, Array, Array]:  # fmt: skip
+def _derivatives(
+    theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights: Array, delta: float, outer: list[Array]
+) -> tuple[Array, Array, Array]:
     """Objective (S,), gradient (S, 5) and Hessian (S, 5, 5)."""
     r, p1, p2, p3 = _residuals(theta, ln_n, ln_d, ln_l)
     h, h1, h2 = _huber(r, delta)
@@ -93,13 +96,17 @@ def _derivatives(theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights: A
     return np.sum(weights * h, axis=1), grad, hess
 
 
-def _minimise(theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights: Array, delta: float,
-              max_iter: int, tol: float) -> tuple[Array, Array]:  # fmt: skip
+def _minimise(
+    theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights: Array, delta: float, max_iter: int, tol: float
+) -> tuple[Array, Array]:
     """Levenberg-Marquardt on every row of ``theta`` at once; returns the final ``theta`` and objectives."""
     one = np.ones_like(ln_n)
     zero = np.zeros_like(ln_n)
-    vs = [np.stack([zero, one, zero, -ln_n, zero], -1), np.stack([zero, zero, one, zero, -ln_d], -1),
-          np.stack([one, zero, zero, zero, zero], -1)]  # fmt: skip
+    vs = [
+        np.stack([zero, one, zero, -ln_n, zero], -1),
+        np.stack([zero, zero, one, zero, -ln_d], -1),
+        np.stack([one, zero, zero, zero, zero], -1),
+    ]
     outer = [np.einsum("pk,pl->pkl", v, v).reshape(len(ln_n), 25) for v in vs]
     theta = theta.copy()
     lam = np.full(len(theta), 1e-3)
@@ -125,7 +132,9 @@ def _minimise(theta: Array, ln_n: Array, ln_d: Array, ln_l: Array, weights: Arra
         obj[idx[better]] = f_trial[better]
         lam[idx] = np.where(better, np.maximum(lam[idx] / 10, 1e-12), lam[idx] * 3)
         gain = np.where(better, f - f_trial, 0.0)
-        converged = (better & (gain <= tol * np.maximum(f, 1e-300)) & (np.abs(step).max(axis=1) < 1e-7)) | (lam[idx] > 1e8)
+        converged = (better & (gain <= tol * np.maximum(f, 1e-300)) & (np.abs(step).max(axis=1) < 1e-7)) | (
+            lam[idx] > 1e8
+        )
         active[idx[converged]] = False
     return theta, obj
 
@@ -146,7 +155,9 @@ def _law(theta: Array) -> ChinchillaLaw:
     try:
         return ChinchillaLaw(float(np.exp(e)), float(np.exp(a)), float(np.exp(b)), float(alpha), float(beta))
     except ValueError as exc:
-        raise ValueError(f"the best fit is not a valid law ({exc}); the data may not follow L = E + A/N^alpha + B/D^beta") from exc
+        raise ValueError(
+            f"the best fit is not a valid law ({exc}); the data may not follow L = E + A/N^alpha + B/D^beta"
+        ) from exc
 
 
 @dataclass
@@ -226,7 +237,9 @@ def fit_chinchilla(
     if bootstrap > 0:
         seeds = list(_distinct_best(theta, obj, bootstrap_starts))
         rng = np.random.default_rng(seed)
-        counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(bootstrap)]).astype(np.float64)
+        counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(bootstrap)]).astype(
+            np.float64
+        )
         k = len(seeds)
         weights = np.repeat(counts, k, axis=0)
         th, ob = _minimise(np.tile(np.array(seeds), (bootstrap, 1)), ln_n, ln_d, ln_l, weights, delta, max_iter, tol)

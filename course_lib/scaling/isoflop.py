@@ -59,13 +59,24 @@ def fit_isoflops(N: npt.ArrayLike, budget: npt.ArrayLike, loss: npt.ArrayLike) -
         mask = C == c
         x, y = np.log(N[mask]), L[mask]
         if len(np.unique(x)) < 3:
-            raise ValueError(f"budget {c:.3g}: need runs at >= 3 distinct sizes for a parabola, got {len(np.unique(x))}")
+            raise ValueError(
+                f"budget {c:.3g}: need runs at >= 3 distinct sizes for a parabola, got {len(np.unique(x))}"
+            )
         c2, c1, c0 = np.polyfit(x, y, 2)
         if c2 <= 0:
-            raise ValueError(f"budget {c:.3g}: the parabola opens downwards (no minimum); the sizes do not bracket the optimum")
+            raise ValueError(
+                f"budget {c:.3g}: the parabola opens downwards (no minimum); the sizes do not bracket the optimum"
+            )
         x_opt = -c1 / (2 * c2)
-        fits.append(IsoFLOPFit(float(c), (float(c0), float(c1), float(c2)), float(np.exp(x_opt)),
-                               float(c0 + c1 * x_opt + c2 * x_opt**2), int(mask.sum())))  # fmt: skip
+        fits.append(
+            IsoFLOPFit(
+                float(c),
+                (float(c0), float(c1), float(c2)),
+                float(np.exp(x_opt)),
+                float(c0 + c1 * x_opt + c2 * x_opt**2),
+                int(mask.sum()),
+            )
+        )
     return fits
 
 

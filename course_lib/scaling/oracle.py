@@ -52,8 +52,14 @@ def oracle_model_config(d_model: int, num_layers: int, num_heads: int) -> ModelC
     """The course model the oracle prices: vocabulary 32768, context 1024, SwiGLU ``d_ff`` the
     multiple of 64 nearest above ``8 d_model / 3``."""
     d_ff = 64 * math.ceil(8 * d_model / 3 / 64)
-    return ModelConfig(vocab_size=VOCAB_SIZE, context_length=CONTEXT_LENGTH, d_model=d_model, num_layers=num_layers,
-                       num_heads=num_heads, d_ff=d_ff)  # fmt: skip
+    return ModelConfig(
+        vocab_size=VOCAB_SIZE,
+        context_length=CONTEXT_LENGTH,
+        d_model=d_model,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        d_ff=d_ff,
+    )
 
 
 def oracle_params(d_model: int, num_layers: int, num_heads: int) -> int:
@@ -107,7 +113,9 @@ class TrainingOracle:
                 except (ValueError, KeyError, TypeError) as exc:
                     raise ValueError(f"{self.log_path}, line {line_no}: not an oracle log entry") from exc
                 if entry.get("seed") != seed:
-                    raise ValueError(f"{self.log_path} was written by an oracle with seed {entry.get('seed')}, not {seed}")
+                    raise ValueError(
+                        f"{self.log_path} was written by an oracle with seed {entry.get('seed')}, not {seed}"
+                    )
                 self.queries.append(entry)
 
     @property
@@ -119,17 +127,30 @@ class TrainingOracle:
     def remaining(self) -> float:
         return self.budget - self.spent
 
-    def _check(self, d_model: int, num_layers: int, num_heads: int, batch_size: int, learning_rate: float,
-               flops: float) -> None:  # fmt: skip
+    def _check(
+        self, d_model: int, num_layers: int, num_heads: int, batch_size: int, learning_rate: float, flops: float
+    ) -> None:
         lim = self.limits
-        for name, value in (("d_model", d_model), ("num_layers", num_layers), ("num_heads", num_heads),
-                            ("batch_size", batch_size)):  # fmt: skip
+        for name, value in (
+            ("d_model", d_model),
+            ("num_layers", num_layers),
+            ("num_heads", num_heads),
+            ("batch_size", batch_size),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ValueError(f"{name} must be an int, got {value!r}")
-        for name, value in (("d_model", d_model), ("num_layers", num_layers), ("num_heads", num_heads),
-                            ("batch_size", batch_size), ("learning_rate", learning_rate), ("flops", flops)):  # fmt: skip
+        for name, value in (
+            ("d_model", d_model),
+            ("num_layers", num_layers),
+            ("num_heads", num_heads),
+            ("batch_size", batch_size),
+            ("learning_rate", learning_rate),
+            ("flops", flops),
+        ):
             lo, hi = getattr(lim, name)
-            if not (isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and lo <= value <= hi):
+            if not (
+                isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and lo <= value <= hi
+            ):
                 raise ValueError(f"{name}={value!r} is outside the allowed range [{lo:g}, {hi:g}]")
         if d_model % num_heads or (d_model // num_heads) % 2:
             raise ValueError(f"d_model={d_model} must split into num_heads={num_heads} heads of even width")
@@ -137,11 +158,14 @@ class TrainingOracle:
         tokens = flops / (6.0 * n)
         steps = tokens / (batch_size * CONTEXT_LENGTH)
         if steps < 1:
-            raise ValueError(f"{flops:.3g} FLOPs train a {n:,}-parameter model on {tokens:,.0f} tokens: less than one "
-                             f"step of batch {batch_size} x {CONTEXT_LENGTH}")  # fmt: skip
+            raise ValueError(
+                f"{flops:.3g} FLOPs train a {n:,}-parameter model on {tokens:,.0f} tokens: less than one "
+                f"step of batch {batch_size} x {CONTEXT_LENGTH}"
+            )
 
-    def query(self, d_model: int, num_layers: int, num_heads: int, batch_size: int, learning_rate: float,
-              flops: float) -> float:  # fmt: skip
+    def query(
+        self, d_model: int, num_layers: int, num_heads: int, batch_size: int, learning_rate: float, flops: float
+    ) -> float:
         """The final training loss of this run (nats/token). Charges ``flops`` against the budget.
 
         Raises ``ValueError`` (nothing charged) for a configuration outside :class:`OracleLimits` or
@@ -150,17 +174,28 @@ class TrainingOracle:
         """
         self._check(d_model, num_layers, num_heads, batch_size, learning_rate, flops)
         if flops > self.remaining:
-            raise BudgetExceededError(f"query of {flops:.3g} FLOPs refused: {self.remaining:.3g} of the {self.budget:.3g}-FLOP "
-                                      f"budget left ({len(self.queries)} queries so far, logged in {self.log_path})")  # fmt: skip
+            raise BudgetExceededError(
+                f"query of {flops:.3g} FLOPs refused: {self.remaining:.3g} of the {self.budget:.3g}-FLOP "
+                f"budget left ({len(self.queries)} queries so far, logged in {self.log_path})"
+            )
         n = oracle_params(d_model, num_layers, num_heads)
         tokens = flops / (6.0 * n)
         lr_opt = self._lr0 * (256.0 / d_model) ** self._lr_power
         clean = float(self._law.loss(n, tokens)) + self._kappa * math.log(learning_rate / lr_opt) ** 2
         rng = np.random.default_rng([0x0AC1E, self.seed, len(self.queries)])
         loss = clean * math.exp(self._noise * float(rng.standard_normal()))
-        entry = {"seed": self.seed, "d_model": int(d_model), "num_layers": int(num_layers), "num_heads": int(num_heads),
-                 "batch_size": int(batch_size), "learning_rate": float(learning_rate), "flops": float(flops),
-                 "params": n, "tokens": tokens, "loss": loss}  # fmt: skip
+        entry = {
+            "seed": self.seed,
+            "d_model": int(d_model),
+            "num_layers": int(num_layers),
+            "num_heads": int(num_heads),
+            "batch_size": int(batch_size),
+            "learning_rate": float(learning_rate),
+            "flops": float(flops),
+            "params": n,
+            "tokens": tokens,
+            "loss": loss,
+        }
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("a") as fh:
             fh.write(json.dumps(entry) + "\n")

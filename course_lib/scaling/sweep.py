@@ -67,8 +67,14 @@ class SweepSpec:
     seed: int = 0
 
     def model_config(self, width: int) -> ModelConfig:
-        return ModelConfig(vocab_size=self.vocab_size, context_length=self.context_length, d_model=width,
-                           num_layers=self.num_layers, num_heads=max(width // 8, 1), d_ff=3 * width)  # fmt: skip
+        return ModelConfig(
+            vocab_size=self.vocab_size,
+            context_length=self.context_length,
+            d_model=width,
+            num_layers=self.num_layers,
+            num_heads=max(width // 8, 1),
+            d_ff=3 * width,
+        )
 
 
 SWEEP = SweepSpec()
@@ -110,7 +116,9 @@ def sweep_runs(spec: SweepSpec = SWEEP) -> list[RunSpec]:
 
 def lr_runs(spec: SweepSpec = SWEEP) -> list[RunSpec]:
     """The learning-rate sweep: ``lr_widths`` x ``lr_values`` at ``lr_budget``."""
-    return [RunSpec(w, spec.lr_budget, _steps(spec, w, spec.lr_budget), lr) for w in spec.lr_widths for lr in spec.lr_values]
+    return [
+        RunSpec(w, spec.lr_budget, _steps(spec, w, spec.lr_budget), lr) for w in spec.lr_widths for lr in spec.lr_values
+    ]
 
 
 def _downsample(values: list[float], points: int) -> list[tuple[int, float]]:
@@ -141,17 +149,27 @@ def train_run(run: RunSpec, spec: SweepSpec = SWEEP, corpus: Any = None, *, prog
     config = spec.model_config(run.width)
     tokens_per_step = spec.batch_size * spec.context_length
     if run.steps * tokens_per_step > len(corpus.train):
-        raise ValueError(f"run {run.name} needs {run.steps * tokens_per_step:,} tokens; the corpus has {len(corpus.train):,}")
+        raise ValueError(
+            f"run {run.name} needs {run.steps * tokens_per_step:,} tokens; the corpus has {len(corpus.train):,}"
+        )
     torch.manual_seed(spec.seed)
     model = TransformerLM.from_config(config)
     train_config = TrainConfig(
-        max_steps=run.steps, batch_size=spec.batch_size, context_length=spec.context_length, max_lr=run.max_lr,
-        min_lr=run.max_lr / 10, warmup_steps=min(max(run.steps // 20, 5), run.steps), eval_interval=max(run.steps // 8, 1),
-        eval_batches=4, seed=spec.seed,
-    )  # fmt: skip
+        max_steps=run.steps,
+        batch_size=spec.batch_size,
+        context_length=spec.context_length,
+        max_lr=run.max_lr,
+        min_lr=run.max_lr / 10,
+        warmup_steps=min(max(run.steps // 20, 5), run.steps),
+        eval_interval=max(run.steps // 8, 1),
+        eval_batches=4,
+        seed=spec.seed,
+    )
     start = time.perf_counter()
     result = train(model, corpus.train, corpus.val, train_config, progress=progress)
-    final = evaluate(model, corpus.val, spec.batch_size, spec.context_length, spec.final_eval_batches, seed=spec.seed + 1)
+    final = evaluate(
+        model, corpus.val, spec.batch_size, spec.context_length, spec.final_eval_batches, seed=spec.seed + 1
+    )
     wall = time.perf_counter() - start
     counts = parameter_counts(config)
     per_step = training_flops(config, spec.batch_size, spec.context_length)
@@ -183,8 +201,9 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def run_sweep(path: str | Path = SWEEP_PATH, spec: SweepSpec = SWEEP, *, include_lr: bool = True,
-              progress: bool = True) -> dict[str, Any]:  # fmt: skip
+def run_sweep(
+    path: str | Path = SWEEP_PATH, spec: SweepSpec = SWEEP, *, include_lr: bool = True, progress: bool = True
+) -> dict[str, Any]:
     """Run every run of ``spec`` not yet recorded in ``path`` and return the full results.
 
     The file is rewritten (atomically) after each run, so killing the sweep loses at most the run in
@@ -210,7 +229,9 @@ def run_sweep(path: str | Path = SWEEP_PATH, spec: SweepSpec = SWEEP, *, include
 
         torch.set_num_threads(1)
         corpus = tokenized_corpus(spec.vocab_size, spec.corpus_megabytes)
-        bar = tqdm(total=sum(r.budget for _, r in todo), desc="sweep", unit="FLOP", unit_scale=True, disable=not progress)
+        bar = tqdm(
+            total=sum(r.budget for _, r in todo), desc="sweep", unit="FLOP", unit_scale=True, disable=not progress
+        )
         for key, run in todo:
             bar.set_postfix_str(run.name)
             data[key].append(train_run(run, spec, corpus))

@@ -26,7 +26,9 @@ def tokens_html(tokenizer: Tokenizer, text: str) -> str:
     for index, (token_id, piece) in enumerate(token_pieces(tokenizer, text)):
         shown = html.escape(piece.replace(" ", "·").replace("\n", "↵\n").replace("\t", "→"))
         colour = _COLOURS[index % len(_COLOURS)]
-        spans.append(f'<span title="id {token_id}" style="background:{colour};border-radius:3px;padding:1px 0">{shown}</span>')
+        spans.append(
+            f'<span title="id {token_id}" style="background:{colour};border-radius:3px;padding:1px 0">{shown}</span>'
+        )
     count = len(spans)
     return (
         f'<div style="font-family:monospace;white-space:pre-wrap;line-height:1.7">{"".join(spans)}</div>'

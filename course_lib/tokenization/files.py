@@ -60,7 +60,9 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); is it a tokenizer file?") from None
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); is it a tokenizer file?"
+        ) from None
 
 
 def read_vocab_merges(

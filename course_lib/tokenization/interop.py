@@ -52,9 +52,13 @@ def to_tiktoken(tokenizer: Tokenizer, name: str = "course-bpe") -> Any:
 
 def to_hf(tokenizer: Tokenizer) -> Any:
     """A ``tokenizers.Tokenizer`` (HF) with the same vocabulary, merges and special tokens."""
-    from tokenizers import AddedToken  # noqa: PLC0415  (optional dependency)
+    from tokenizers import (
+        AddedToken,  # noqa: PLC0415  (optional dependency)
+        decoders,
+        models,
+        pre_tokenizers,
+    )
     from tokenizers import Tokenizer as HFTokenizer
-    from tokenizers import decoders, models, pre_tokenizers
 
     special = {token.encode("utf-8"): token for token in tokenizer.special_tokens}
     vocab = {special.get(token) or token_to_text(token): token_id for token_id, token in tokenizer.vocab.items()}

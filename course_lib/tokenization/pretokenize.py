@@ -15,8 +15,8 @@ import os
 import sys
 import threading
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -51,7 +51,9 @@ def check_special_tokens(special_tokens: Sequence[str] | None) -> list[str]:
     if special_tokens is None:
         return []
     if isinstance(special_tokens, (str, bytes)):
-        raise TypeError(f"special_tokens must be a list of strings, got the single {type(special_tokens).__name__} {special_tokens!r}")
+        raise TypeError(
+            f"special_tokens must be a list of strings, got the single {type(special_tokens).__name__} {special_tokens!r}"
+        )
     tokens = list(special_tokens)
     for token in tokens:
         if not isinstance(token, str):
@@ -179,7 +181,9 @@ def _next_clean_occurrence(f: BinaryIO, position: int, tokens: Sequence[bytes]) 
         window = f.read(found - start + longest)
         cut = found - start
         covered = any(
-            window.startswith(t, s) and s < cut < s + len(t) for t in tokens for s in range(max(0, cut - len(t) + 1), cut)
+            window.startswith(t, s) and s < cut < s + len(t)
+            for t in tokens
+            for s in range(max(0, cut - len(t) + 1), cut)
         )
         if not covered:
             return found

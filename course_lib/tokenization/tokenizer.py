@@ -77,7 +77,9 @@ class _Cache(dict):
         return list(chain.from_iterable(map(self.__getitem__, keys)))
 
 
-def _encode_piece(ranks: Mapping[tuple[int, int], int], merged: Sequence[int], byte_ids: list[int] | None, piece: str) -> tuple[int, ...]:
+def _encode_piece(
+    ranks: Mapping[tuple[int, int], int], merged: Sequence[int], byte_ids: list[int] | None, piece: str
+) -> tuple[int, ...]:
     """Apply the merges to one pre-token: the adjacent pair of lowest rank first, leftmost first.
 
     ``ranks`` maps a pair of ids to its merge's rank, ``merged[rank]`` is the id it makes, and
@@ -150,7 +152,9 @@ class Tokenizer:
             raise ValueError("vocab maps two ids to the same bytes")
         missing_bytes = [b for b in range(256) if bytes([b]) not in self._ids]
         if missing_bytes:
-            raise ValueError(f"vocab lacks {len(missing_bytes)} single byte(s), e.g. {bytes(missing_bytes[:5])!r}: byte-level BPE needs all 256")
+            raise ValueError(
+                f"vocab lacks {len(missing_bytes)} single byte(s), e.g. {bytes(missing_bytes[:5])!r}: byte-level BPE needs all 256"
+            )
         self._byte_ids: list[int] = [self._ids[bytes([b])] for b in range(256)]
         self._bytes_are_ids = self._byte_ids == list(range(256))
 
@@ -171,7 +175,9 @@ class Tokenizer:
         for rank, (left, right) in enumerate(self.merges):
             for part in (left, right, left + right):
                 if part not in self._ids:
-                    raise ValueError(f"merge {rank} ({left!r}, {right!r}) needs the token {part!r}, which is not in vocab")
+                    raise ValueError(
+                        f"merge {rank} ({left!r}, {right!r}) needs the token {part!r}, which is not in vocab"
+                    )
             self._ranks.setdefault((self._ids[left], self._ids[right]), rank)
             self._merged.append(self._ids[left + right])
         # The caches' encode functions see the tables and the caches below them, never ``self``: no
@@ -296,9 +302,13 @@ class Tokenizer:
         except (KeyError, TypeError):
             for position, token_id in enumerate(ids):
                 if not isinstance(token_id, int) or isinstance(token_id, bool):
-                    raise TypeError(f"token ids must be ints, got {type(token_id).__name__} {token_id!r} at position {position}") from None
+                    raise TypeError(
+                        f"token ids must be ints, got {type(token_id).__name__} {token_id!r} at position {position}"
+                    ) from None
                 if token_id not in self.vocab:
-                    raise ValueError(f"unknown token id {token_id} at position {position} (the vocabulary has ids 0..{max(self.vocab)})") from None
+                    raise ValueError(
+                        f"unknown token id {token_id} at position {position} (the vocabulary has ids 0..{max(self.vocab)})"
+                    ) from None
             raise
 
     def decode(self, ids: Iterable[int] | Any) -> str:
@@ -306,5 +316,6 @@ class Tokenizer:
         return self.decode_bytes(ids).decode("utf-8", errors="replace")
 
     def __repr__(self) -> str:
-        return f"Tokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, special_tokens={self.special_tokens})"
-
+        return (
+            f"Tokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, special_tokens={self.special_tokens})"
+        )

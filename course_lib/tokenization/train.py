@@ -107,7 +107,13 @@ def train_bpe_from_counts(
 
 
 def _merge_list(
-    symbols: list[int], a: int, b: int, new_id: int, count: int, delta: dict[tuple[int, int], int], created: set[tuple[int, int]]
+    symbols: list[int],
+    a: int,
+    b: int,
+    new_id: int,
+    count: int,
+    delta: dict[tuple[int, int], int],
+    created: set[tuple[int, int]],
 ) -> list[int]:
     """``symbols`` with every ``(a, b)`` merged left to right (``a a a`` -> ``aa a``), adding the
     change of each pair beside a merge (times ``count``) to ``delta`` and the new pairs to ``created``.

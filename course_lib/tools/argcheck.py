@@ -17,14 +17,21 @@ __all__ = ["number_problem", "device_problem", "folder_problem", "text_problem",
 
 
 def number_problem(
-    option: str, value: float | None, *, minimum: float | None = None, maximum: float | None = None,
+    option: str,
+    value: float | None,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
     above: float | None = None,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """A problem with a numeric option (``None`` when unset or fine): finite, and inside the bounds."""
     if value is None:
         return None
-    wanted = [f">= {minimum:g}" if minimum is not None else "", f"> {above:g}" if above is not None else "",
-              f"<= {maximum:g}" if maximum is not None else ""]  # fmt: skip
+    wanted = [
+        f">= {minimum:g}" if minimum is not None else "",
+        f"> {above:g}" if above is not None else "",
+        f"<= {maximum:g}" if maximum is not None else "",
+    ]
     expected = " and ".join(w for w in wanted if w) or "finite"
     if (
         not math.isfinite(value)

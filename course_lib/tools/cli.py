@@ -16,9 +16,7 @@ from course_lib.tools import commands
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="course", description="Language models from scratch: course tools."
-    )
+    parser = argparse.ArgumentParser(prog="course", description="Language models from scratch: course tools.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

@@ -64,7 +64,9 @@ def execute_notebook(path: Path, *, cell_timeout: int = 600, write: bool = True)
         summary = [line for line in _ANSI.sub("", str(exc)).strip().splitlines() if line.strip()]
         return ExecutionResult(path, time.perf_counter() - start, error=summary[-1] if summary else repr(exc))
     except CellTimeoutError:
-        return ExecutionResult(path, time.perf_counter() - start, error=f"a cell ran past the {cell_timeout} s cell timeout")
+        return ExecutionResult(
+            path, time.perf_counter() - start, error=f"a cell ran past the {cell_timeout} s cell timeout"
+        )
     except DeadKernelError as exc:
         return ExecutionResult(path, time.perf_counter() - start, error=f"the kernel died: {str(exc).strip()[:200]}")
     seconds = time.perf_counter() - start

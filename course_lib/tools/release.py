@@ -27,9 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "ReleaseError", "ReleaseConflict", "SyncProblem", "render_skeleton", "release", "check", "student_changes",
+    "ReleaseError",
+    "ReleaseConflict",
+    "SyncProblem",
+    "render_skeleton",
+    "release",
+    "check",
+    "student_changes",
     "MANIFEST_NAME",
-]  # fmt: skip
+]
 
 MANIFEST_NAME = ".release-manifest.json"
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::\s*(?P<hint>.*\S))?\s*$")
@@ -97,7 +103,9 @@ def render_skeleton(source: str, label: str) -> str:
         index += 1
         while index < len(lines) and not _END.match(lines[index]):
             if _BEGIN.match(lines[index]):
-                raise ReleaseError(f"{label}:{index + 1}: nested '# BEGIN SOLUTION' (region opened on line {start + 1})")
+                raise ReleaseError(
+                    f"{label}:{index + 1}: nested '# BEGIN SOLUTION' (region opened on line {start + 1})"
+                )
             index += 1
         if index == len(lines):
             raise ReleaseError(f"{label}:{start + 1}: '# BEGIN SOLUTION' is never closed by '# END SOLUTION'")
@@ -190,7 +198,10 @@ def release(repo: Path, only: list[str] | None = None, *, overwrite: bool = Fals
         for rel in _files(target) if target.exists() else []:
             if rel not in files:
                 plan.append((target / rel, None))
-                if _changed_since_release(rel, (target / rel).read_bytes(), recorded, None) or "skeleton_sha256" in recorded:
+                if (
+                    _changed_since_release(rel, (target / rel).read_bytes(), recorded, None)
+                    or "skeleton_sha256" in recorded
+                ):
                     conflicts.append(target / rel)
         for rel, data in files.items():
             path = target / rel
@@ -199,7 +210,10 @@ def release(repo: Path, only: list[str] | None = None, *, overwrite: bool = Fals
                 plan.append((path, data))
                 if current is not None and _changed_since_release(rel, current, recorded, manifest.get(rel.as_posix())):
                     conflicts.append(path)
-        record = {"solution_sha256": manifest, "skeleton_sha256": {rel.as_posix(): _sha(data) for rel, data in files.items()}}
+        record = {
+            "solution_sha256": manifest,
+            "skeleton_sha256": {rel.as_posix(): _sha(data) for rel, data in files.items()},
+        }
         manifests.append((target / MANIFEST_NAME, json.dumps(record, indent=2, sort_keys=True) + "\n"))
     if conflicts and not overwrite:
         raise ReleaseConflict(sorted(conflicts))
@@ -238,14 +252,17 @@ def check(repo: Path, only: list[str] | None = None) -> list[SyncProblem]:
         recorded = recorded_manifest.get("solution_sha256", {})
         for rel, digest in sorted(manifest.items()):
             if recorded.get(rel) != digest:
-                problems.append(SyncProblem(repo / "solutions" / assignment / rel, "changed since the last `course release`"))
+                problems.append(
+                    SyncProblem(repo / "solutions" / assignment / rel, "changed since the last `course release`")
+                )
         # The skeleton hashes tell a student's work from a fresh release (``student_changes``); stale
         # ones (e.g. two branches' releases merged) would make the maintainer checks skip themselves.
         written = {rel.as_posix(): _sha(data) for rel, data in files.items()}
         if present and recorded_manifest.get("skeleton_sha256") != written:
-            problems.append(SyncProblem(manifest_path, "records other skeleton hashes than a release writes (run `course release`)"))
+            problems.append(
+                SyncProblem(manifest_path, "records other skeleton hashes than a release writes (run `course release`)")
+            )
     return problems
-
 
 
 def student_changes(repo: Path) -> list[Path]:
@@ -253,7 +270,9 @@ def student_changes(repo: Path) -> list[Path]:
     maintainer's checkout). Needs the release manifest's skeleton hashes; without them, nothing."""
     changed: list[Path] = []
     root = repo / "assignments"
-    for target in sorted(p for p in root.iterdir() if p.is_dir() and re.match(r"a\d+_", p.name)) if root.is_dir() else []:
+    for target in (
+        sorted(p for p in root.iterdir() if p.is_dir() and re.match(r"a\d+_", p.name)) if root.is_dir() else []
+    ):
         written = _read_manifest(target).get("skeleton_sha256")
         if not isinstance(written, dict):
             continue

@@ -42,16 +42,56 @@ ASSIGNMENTS = {
 
 LECTURES: tuple[Lecture, ...] = (
     Lecture(0, "welcome", "course map, environment check, a one-minute end-to-end demo", "env", "a0_warmup"),
-    Lecture(1, "tokenization", "Unicode, bytes, BPE training and encoding, compression", "tokenization", "a1_basics", "part 1"),
-    Lecture(2, "resource_accounting", "tensors, dtypes, FLOPs, memory, MFU, napkin math", "accounting", "a1_basics", "part 2"),
-    Lecture(2, "training", "cross-entropy, initialisation, SGD to AdamW, schedules, clipping, checkpoints, mixed precision", "training", "a1_basics", "part 2", suffix="b"),
+    Lecture(
+        1,
+        "tokenization",
+        "Unicode, bytes, BPE training and encoding, compression",
+        "tokenization",
+        "a1_basics",
+        "part 1",
+    ),
+    Lecture(
+        2,
+        "resource_accounting",
+        "tensors, dtypes, FLOPs, memory, MFU, napkin math",
+        "accounting",
+        "a1_basics",
+        "part 2",
+    ),
+    Lecture(
+        2,
+        "training",
+        "cross-entropy, initialisation, SGD to AdamW, schedules, clipping, checkpoints, mixed precision",
+        "training",
+        "a1_basics",
+        "part 2",
+        suffix="b",
+    ),
     Lecture(3, "architecture", "Transformer LM, MHA/MQA/GQA/MLA, mixture of experts", "model", "a1_basics", "part 2"),
-    Lecture(4, "gpus_and_kernels", "GPU model, roofline, profiling, Triton, FlashAttention-2", "kernels", "a2_systems", "part 1"),
-    Lecture(5, "parallelism", "collectives, DDP, ZeRO/FSDP, tensor/pipeline/expert parallelism", "parallel", "a2_systems", "part 2"),
-    Lecture(6, "scaling_laws", "power laws, IsoFLOP, parametric fits, compute-optimal allocation", "scaling", "a3_scaling"),
+    Lecture(
+        4,
+        "gpus_and_kernels",
+        "GPU model, roofline, profiling, Triton, FlashAttention-2",
+        "kernels",
+        "a2_systems",
+        "part 1",
+    ),
+    Lecture(
+        5,
+        "parallelism",
+        "collectives, DDP, ZeRO/FSDP, tensor/pipeline/expert parallelism",
+        "parallel",
+        "a2_systems",
+        "part 2",
+    ),
+    Lecture(
+        6, "scaling_laws", "power laws, IsoFLOP, parametric fits, compute-optimal allocation", "scaling", "a3_scaling"
+    ),
     Lecture(7, "data", "extraction, filtering, PII, exact and MinHash dedup", "data", "a4_data"),
     Lecture(8, "inference", "KV cache, sampling, batching, speculative decoding, quantization", "inference"),
-    Lecture(9, "evaluation", "perplexity, benchmark scoring, statistics, contamination, lm-evaluation-harness", "evaluation"),
+    Lecture(
+        9, "evaluation", "perplexity, benchmark scoring, statistics, contamination, lm-evaluation-harness", "evaluation"
+    ),
     Lecture(10, "alignment", "SFT, reward models, DPO, PPO/GRPO, LoRA", "alignment", "a5_alignment"),
 )
 
@@ -73,5 +113,7 @@ def markdown_table(repo: Path, *, link_prefix: str = "") -> str:
             label = ASSIGNMENTS[lecture.assignment] + (f" {lecture.part}" if lecture.part else "")
             handout = f"assignments/{lecture.assignment}/README.md"
             assignment = f"[{label}]({link_prefix}{handout})" if (repo / handout).exists() else f"{label} *(coming)*"
-        rows.append(f"| {lecture.label} | {notebook} | {lecture.topic} | `course_lib.{lecture.module}` | {assignment} |")
+        rows.append(
+            f"| {lecture.label} | {notebook} | {lecture.topic} | `course_lib.{lecture.module}` | {assignment} |"
+        )
     return "\n".join(rows)

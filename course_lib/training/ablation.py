@@ -32,7 +32,9 @@ __all__ = ["ABLATION_MODEL", "ABLATION_TRAIN", "VARIANTS", "run_ablation"]
 
 ABLATION_MODEL = ModelConfig(vocab_size=1024, context_length=128, d_model=128, num_layers=4, num_heads=8, d_ff=384)
 """The MHA model; the MQA variant sets ``num_kv_heads=1``."""
-ABLATION_TRAIN = TrainConfig(max_steps=300, batch_size=16, max_lr=3e-3, min_lr=3e-4, warmup_steps=20, eval_interval=50, eval_batches=8)
+ABLATION_TRAIN = TrainConfig(
+    max_steps=300, batch_size=16, max_lr=3e-3, min_lr=3e-4, warmup_steps=20, eval_interval=50, eval_batches=8
+)
 """The MHA run; the MQA run gets as many steps as the same FLOPs buy (schedule stretched to match)."""
 VARIANTS = {"MHA (8 K/V heads)": 8, "MQA (1 K/V head)": 1}
 
@@ -49,24 +51,41 @@ def run_ablation(seeds: tuple[int, ...] = (0, 1), megabytes: float = 2.0) -> dic
         step_flops = accounting.training_flops(config, ABLATION_TRAIN.batch_size, config.context_length)
         steps = round(budget / step_flops)
         scale = steps / ABLATION_TRAIN.max_steps
-        train_config = replace(ABLATION_TRAIN, max_steps=steps, warmup_steps=round(ABLATION_TRAIN.warmup_steps * scale),
-                               eval_interval=round(ABLATION_TRAIN.eval_interval * scale))  # fmt: skip
+        train_config = replace(
+            ABLATION_TRAIN,
+            max_steps=steps,
+            warmup_steps=round(ABLATION_TRAIN.warmup_steps * scale),
+            eval_interval=round(ABLATION_TRAIN.eval_interval * scale),
+        )
         for seed in seeds:
             torch.manual_seed(seed)
             model = TransformerLM.from_config(config)
             start = time.perf_counter()
             result = train(model, corpus.train, corpus.val, replace(train_config, seed=seed), progress=False)
-            runs.append({
-                "variant": name, "kv_heads": kv_heads, "seed": seed, "steps": steps, "step_flops": step_flops,
-                "parameters": model.num_parameters(), "seconds": time.perf_counter() - start,
-                "val_curve": [(s, s * step_flops, loss) for s, loss in result.val_curve],
-                "final_val_loss": result.final_val_loss,
-            })  # fmt: skip
+            runs.append(
+                {
+                    "variant": name,
+                    "kv_heads": kv_heads,
+                    "seed": seed,
+                    "steps": steps,
+                    "step_flops": step_flops,
+                    "parameters": model.num_parameters(),
+                    "seconds": time.perf_counter() - start,
+                    "val_curve": [(s, s * step_flops, loss) for s, loss in result.val_curve],
+                    "final_val_loss": result.final_val_loss,
+                }
+            )
     return {
         "command": "python -m course_lib.training.ablation",
-        "model": ABLATION_MODEL.to_dict(), "train": asdict(ABLATION_TRAIN), "seeds": list(seeds), "megabytes": megabytes,
-        "flops_budget": budget, "torch": torch.__version__, "load_average": os.getloadavg(), "runs": runs,
-    }  # fmt: skip
+        "model": ABLATION_MODEL.to_dict(),
+        "train": asdict(ABLATION_TRAIN),
+        "seeds": list(seeds),
+        "megabytes": megabytes,
+        "flops_budget": budget,
+        "torch": torch.__version__,
+        "load_average": os.getloadavg(),
+        "runs": runs,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(log, indent=1) + "\n", encoding="utf-8")
     for run in log["runs"]:
-        print(f"{run['variant']:20s} seed {run['seed']}: {run['steps']} steps, val {run['final_val_loss']:.4f}, {run['seconds']:.0f} s")
+        print(
+            f"{run['variant']:20s} seed {run['seed']}: {run['steps']} steps, val {run['final_val_loss']:.4f}, {run['seconds']:.0f} s"
+        )
     assert all(math.isfinite(r["final_val_loss"]) for r in log["runs"])
     return 0
 

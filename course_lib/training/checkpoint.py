@@ -144,13 +144,19 @@ def _read(file: FileLike) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     except pickle.UnpicklingError as exc:
         lines = [line.strip() for line in str(exc).splitlines() if "Unsupported global" in line]
         if not lines:
-            raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
-                             f"`course train`?): {_first_line(exc)}") from None  # fmt: skip
-        raise ValueError(f"{path} holds pickled objects other than tensors, which a weights_only load refuses "
-                         f"(never unpickle a file you do not trust): {lines[0]}") from None  # fmt: skip
+            raise ValueError(
+                f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
+                f"`course train`?): {_first_line(exc)}"
+            ) from None
+        raise ValueError(
+            f"{path} holds pickled objects other than tensors, which a weights_only load refuses "
+            f"(never unpickle a file you do not trust): {lines[0]}"
+        ) from None
     except Exception as exc:  # torch raises many types for a bad file: name the file and the cause
-        raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
-                         f"`course train`?): {_first_line(exc)}") from None  # fmt: skip
+        raise ValueError(
+            f"{path} is not a readable checkpoint (truncated, corrupt or not written by "
+            f"`course train`?): {_first_line(exc)}"
+        ) from None
     if not isinstance(blob, dict) or "metadata" not in blob or not isinstance(blob.get("tensors"), dict):
         raise ValueError(f"{path} is not a course checkpoint (no metadata and tensors)")
     try:
@@ -170,14 +176,18 @@ def _load_weights(path: str, model: nn.Module, state: dict[str, torch.Tensor]) -
     own = model.state_dict()
     missing = sorted(own.keys() - state.keys())
     unexpected = sorted(state.keys() - own.keys())
-    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(own.keys() & state.keys())
-              if tuple(state[k].shape) != tuple(own[k].shape)]  # fmt: skip
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
+        for k in sorted(own.keys() & state.keys())
+        if tuple(state[k].shape) != tuple(own[k].shape)
+    ]
     if missing or unexpected or shapes:
         problems = [f"{len(missing)} missing (e.g. {missing[0]})"] if missing else []
         problems += [f"{len(unexpected)} unexpected (e.g. {unexpected[0]})"] if unexpected else []
         problems += [f"{len(shapes)} of another shape (e.g. {shapes[0]}, checkpoint vs model)"] if shapes else []
-        raise ValueError(f"{path}: its weights do not fit the model (a checkpoint of another configuration?): "
-                         f"{'; '.join(problems)}")  # fmt: skip
+        raise ValueError(
+            f"{path}: its weights do not fit the model (a checkpoint of another configuration?): {'; '.join(problems)}"
+        )
     model.load_state_dict(state, strict=True)
 
 
@@ -199,8 +209,10 @@ def load_checkpoint(
         if saved is None:
             raise ValueError(f"{where} holds no optimizer state")
         if saved["type"] != type(optimizer).__name__ or len(saved["groups"]) != len(optimizer.param_groups):
-            raise ValueError(f"{where}: optimizer {saved['type']} with {len(saved['groups'])} groups does not match "
-                             f"{type(optimizer).__name__} with {len(optimizer.param_groups)}")  # fmt: skip
+            raise ValueError(
+                f"{where}: optimizer {saved['type']} with {len(saved['groups'])} groups does not match "
+                f"{type(optimizer).__name__} with {len(optimizer.param_groups)}"
+            )
         names = _param_names(model)
         for group, saved_group in zip(optimizer.param_groups, saved["groups"], strict=True):
             if [names[id(p)] for p in group["params"]] != saved_group["params"]:

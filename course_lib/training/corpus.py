@@ -43,7 +43,9 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
     return Tokenizer.from_files(directory / "vocab.json", directory / "merges.txt", [EOT])
 
 
-def tokenized_corpus(vocab_size: int = 1024, megabytes: float = 2.0, val_megabytes: float | None = None) -> TokenizedCorpus:
+def tokenized_corpus(
+    vocab_size: int = 1024, megabytes: float = 2.0, val_megabytes: float | None = None
+) -> TokenizedCorpus:
     """Train a BPE tokenizer of ``vocab_size`` ids (``<|endoftext|>`` included) on the embedded
     corpus's ``megabytes`` of training text and tokenize both splits, or reuse the cached result."""
     if vocab_size < 257:

@@ -51,7 +51,9 @@ def load_tokens(path: str | Path, vocab_size: int) -> np.memmap:
 
 
 def bigram_loss(
-    train: npt.NDArray[np.integer], val: npt.NDArray[np.integer], vocab_size: int,
+    train: npt.NDArray[np.integer],
+    val: npt.NDArray[np.integer],
+    vocab_size: int,
     smoothing: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
 ) -> float:
     """Cross-entropy (nats/token) on ``val`` of a bigram model counted on ``train``.

@@ -26,7 +26,9 @@ class Linear(nn.Module):
     three standard deviations (``nn.init.trunc_normal_``). x: (..., in_features) -> (..., out_features).
     """
 
-    def __init__(self, in_features: int, out_features: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, in_features: int, out_features: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
         # BEGIN SOLUTION: create self.weight as an nn.Parameter of shape (out_features, in_features) and initialise it
         self.weight = nn.Parameter(torch.empty(out_features, in_features, device=device, dtype=dtype))
@@ -46,7 +48,13 @@ class Embedding(nn.Module):
     ids: (...) int64 -> (..., embedding_dim).
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ):
         super().__init__()
         # BEGIN SOLUTION: create and initialise self.weight
         self.weight = nn.Parameter(torch.empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
@@ -66,7 +74,9 @@ class RMSNorm(nn.Module):
     x: (..., d_model) -> same shape.
     """
 
-    def __init__(self, d_model: int, eps: float = 1e-5, device: torch.device | None = None, dtype: torch.dtype | None = None):
+    def __init__(
+        self, d_model: int, eps: float = 1e-5, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ):
         super().__init__()
         self.eps = eps
         # BEGIN SOLUTION: self.weight, initialised to ones

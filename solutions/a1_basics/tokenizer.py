@@ -247,7 +247,9 @@ class Tokenizer:
             pieces = split_special(buffer[:end], self.special_tokens)
             after = len(pieces[-1]) if pieces and pieces[-1] not in self.special_tokens else 0
             start = end - after
-            cut = max((m.start() + 1 for m in regex.finditer(r"\S(?=\s)", buffer, pos=start, endpos=end)), default=start)
+            cut = max(
+                (m.start() + 1 for m in regex.finditer(r"\S(?=\s)", buffer, pos=start, endpos=end)), default=start
+            )
             yield from self.encode(buffer[:cut])
             buffer = buffer[cut:]
         yield from self.encode(buffer)

@@ -16,9 +16,10 @@ import argparse
 import math
 from collections.abc import Callable
 
-import course_lib  # noqa: F401  (sets Triton's mode before triton is imported)
 import torch
 import torch.nn.functional as F
+
+import course_lib  # noqa: F401  (sets Triton's mode before triton is imported)
 from course_lib.bench import time_fn
 from course_lib.env import pick_device, triton_mode
 
@@ -59,16 +60,22 @@ def main(argv: list[str] | None = None) -> int:
     seqs = [256, 1024, 4096] if gpu else [64, 128]
     batch, heads, head_dim = (4, 16, args.head_dim or 64) if gpu else (1, 2, args.head_dim or 32)
     repeats = 10 if gpu else 3
-    print(f"device {device} ({triton_mode()} Triton), {dtype}, batch {batch}, heads {heads}, head_dim {head_dim}, causal {args.causal}")
+    print(
+        f"device {device} ({triton_mode()} Triton), {dtype}, batch {batch}, heads {heads}, head_dim {head_dim}, causal {args.causal}"
+    )
     print("| implementation | seq | forward (ms) | forward + backward (ms) |")
     print("|---|---|---|---|")
     for n in seqs:
         g = torch.Generator().manual_seed(0)
-        q, k, v = (torch.randn(batch, heads, n, head_dim, generator=g).to(device, dtype).requires_grad_() for _ in range(3))
+        q, k, v = (
+            torch.randn(batch, heads, n, head_dim, generator=g).to(device, dtype).requires_grad_() for _ in range(3)
+        )
         for name, fn in implementations().items():
             try:
                 fwd = time_fn(lambda: fn(q, k, v, args.causal), warmup=1, repeats=repeats, device=device)
-                both = time_fn(lambda: fn(q, k, v, args.causal).sum().backward(), warmup=1, repeats=repeats, device=device)
+                both = time_fn(
+                    lambda: fn(q, k, v, args.causal).sum().backward(), warmup=1, repeats=repeats, device=device
+                )
             except NotImplementedError:
                 print(f"| {name} | {n} | not implemented | |")
                 continue

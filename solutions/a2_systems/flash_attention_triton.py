@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 
-import course_lib  # noqa: F401  (chooses Triton's mode, compiled or interpreter, before triton is imported)
 import torch
 import triton
 import triton.language as tl
+
+import course_lib  # noqa: F401  (chooses Triton's mode, compiled or interpreter, before triton is imported)
 from course_lib.env import triton_mode
 
 from .flash_attention_pytorch import attention_backward
@@ -26,10 +27,19 @@ from .flash_attention_pytorch import attention_backward
 
 @triton.jit
 def flash_fwd_kernel(
-    Q, K, V, O, L,
-    n_q, n_k, scale,
-    D: tl.constexpr, Q_TILE: tl.constexpr, K_TILE: tl.constexpr, IS_CAUSAL: tl.constexpr,
-):  # fmt: skip
+    Q,
+    K,
+    V,
+    O,
+    L,
+    n_q,
+    n_k,
+    scale,
+    D: tl.constexpr,
+    Q_TILE: tl.constexpr,
+    K_TILE: tl.constexpr,
+    IS_CAUSAL: tl.constexpr,
+):
     """Q, O: (batch * heads, n_q, D) and K, V: (batch * heads, n_k, D), contiguous; L: (batch * heads, n_q).
 
     Program (i, bh) computes rows [i * Q_TILE, (i + 1) * Q_TILE) of O and L for slab bh.
@@ -85,9 +95,19 @@ class FlashAttention2TritonFunction(torch.autograd.Function):
         lse = torch.empty(batch, heads, n_q, dtype=torch.float32, device=q.device)
         grid = (triton.cdiv(n_q, q_tile), batch * heads)
         flash_fwd_kernel[grid](
-            q, k, v, o, lse, n_q, k.shape[2], 1.0 / math.sqrt(head_dim),
-            D=head_dim, Q_TILE=q_tile, K_TILE=k_tile, IS_CAUSAL=bool(is_causal),
-        )  # fmt: skip
+            q,
+            k,
+            v,
+            o,
+            lse,
+            n_q,
+            k.shape[2],
+            1.0 / math.sqrt(head_dim),
+            D=head_dim,
+            Q_TILE=q_tile,
+            K_TILE=k_tile,
+            IS_CAUSAL=bool(is_causal),
+        )
         ctx.save_for_backward(q, k, v, o, lse)
         ctx.is_causal = is_causal
         return o

@@ -101,14 +101,18 @@ class FullyShardedDataParallel(nn.Module):
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
         # BEGIN SOLUTION: find the leaves that own parameters (checking the two errors above), replace each in its parent by a ShardedUnit (setattr on module.get_submodule(parent name)), keep them in self.units (name -> unit)
-        leaves = [(name, m) for name, m in module.named_modules() if next(m.parameters(recurse=False), None) is not None]
+        leaves = [
+            (name, m) for name, m in module.named_modules() if next(m.parameters(recurse=False), None) is not None
+        ]
         owner: dict[int, str] = {}
         for name, leaf in leaves:
             if name == "" or any(next(child.parameters(), None) is not None for child in leaf.children()):
                 raise ValueError(f"module {name!r} owns parameters and has children that own some; shard leaves only")
             for p in leaf.parameters():
                 if id(p) in owner:
-                    raise ValueError(f"parameter shared by {owner[id(p)]!r} and {name!r}: tied weights are not supported")
+                    raise ValueError(
+                        f"parameter shared by {owner[id(p)]!r} and {name!r}: tied weights are not supported"
+                    )
                 owner[id(p)] = name
         self.module = module
         self.units: dict[str, ShardedUnit] = {}
@@ -125,5 +129,9 @@ class FullyShardedDataParallel(nn.Module):
     @torch.no_grad()
     def full_state_dict(self) -> dict[str, torch.Tensor]:
         # BEGIN SOLUTION: gather every unit and name its tensors "<leaf name>.<parameter name>"
-        return {f"{unit_name}.{name}": tensor.clone() for unit_name, unit in self.units.items() for name, tensor in unit.gathered().items()}
+        return {
+            f"{unit_name}.{name}": tensor.clone()
+            for unit_name, unit in self.units.items()
+            for name, tensor in unit.gathered().items()
+        }
         # END SOLUTION

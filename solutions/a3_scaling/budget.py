@@ -61,13 +61,21 @@ def plan_and_predict(oracle: TrainingOracle, target_flops: float) -> dict[str, f
     n_target = float(compute_optimal(target_flops, law)[0])
 
     # 3. The valid shape nearest N_opt(target) (heads of width 64 or 128, depth d / 64 to d / 32).
-    candidates = [(d, nl, d // 64) for d in range(256, 2049, 64) for nl in range(max(2, d // 128), min(48, d // 32) + 1)]
+    candidates = [
+        (d, nl, d // 64) for d in range(256, 2049, 64) for nl in range(max(2, d // 128), min(48, d // 32) + 1)
+    ]
     d_model, num_layers, num_heads = min(candidates, key=lambda s: abs(np.log(oracle_params(*s) / n_target)))
     params = oracle_params(d_model, num_layers, num_heads)
     tokens = target_flops / (6 * params)
 
     # 4. Its loss from the same law.
     loss = float(law.loss(params, tokens))
-    return {"d_model": d_model, "num_layers": num_layers, "num_heads": num_heads, "params": float(params),
-            "tokens": float(tokens), "loss": loss}  # fmt: skip
+    return {
+        "d_model": d_model,
+        "num_layers": num_layers,
+        "num_heads": num_heads,
+        "params": float(params),
+        "tokens": float(tokens),
+        "loss": loss,
+    }
     # END SOLUTION

@@ -19,8 +19,14 @@ GRID = {"e": (0.5,), "a": (3.0, 8.0), "b": (3.0, 8.0), "alpha": (0.2, 0.6), "bet
 """The starting points: every combination (16)."""
 
 
-def huber_objective(theta: np.ndarray, N: np.ndarray, D: np.ndarray, loss: np.ndarray,
-                    weights: np.ndarray | None = None, delta: float = 1e-3) -> tuple[float, np.ndarray]:  # fmt: skip
+def huber_objective(
+    theta: np.ndarray,
+    N: np.ndarray,
+    D: np.ndarray,
+    loss: np.ndarray,
+    weights: np.ndarray | None = None,
+    delta: float = 1e-3,
+) -> tuple[float, np.ndarray]:
     """The summed (row-weighted) Huber objective at ``theta = (e, a, b, alpha, beta)`` and its
     gradient, shape ``(5,)``."""
     # BEGIN SOLUTION: residual r = logsumexp(...) - log loss; Huber value and its derivative clip(r, -delta, delta); chain rule through the softmax weights of the three terms
@@ -39,8 +45,9 @@ def huber_objective(theta: np.ndarray, N: np.ndarray, D: np.ndarray, loss: np.nd
     # END SOLUTION
 
 
-def fit_parametric(N: np.ndarray, D: np.ndarray, loss: np.ndarray, *, bootstrap: int = 0,
-                   seed: int = 0) -> dict[str, object]:  # fmt: skip
+def fit_parametric(
+    N: np.ndarray, D: np.ndarray, loss: np.ndarray, *, bootstrap: int = 0, seed: int = 0
+) -> dict[str, object]:
     """Fit the law from every start in :data:`GRID`; return ``{"E", "A", "B", "alpha", "beta"}``
     (floats) and ``"bootstrap"``: an array of shape ``(bootstrap, 5)`` of ``(E, A, B, alpha, beta)``
     refitted on ``bootstrap`` resamples of the rows (drawn with ``np.random.default_rng(seed)``),
@@ -60,13 +67,24 @@ def fit_parametric(N: np.ndarray, D: np.ndarray, loss: np.ndarray, *, bootstrap:
             raise ValueError(f"{name} must be positive and finite")
 
     def solve(start: np.ndarray, weights: np.ndarray | None) -> scipy.optimize.OptimizeResult:
-        return scipy.optimize.minimize(huber_objective, start, args=(N, D, loss, weights, 1e-3), jac=True,
-                                       method="L-BFGS-B", options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000})  # fmt: skip
+        return scipy.optimize.minimize(
+            huber_objective,
+            start,
+            args=(N, D, loss, weights, 1e-3),
+            jac=True,
+            method="L-BFGS-B",
+            options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000},
+        )
 
     best = min((solve(np.array(s), None) for s in itertools.product(*GRID.values())), key=lambda r: r.fun)
     e, a, b, alpha, beta = best.x
-    result: dict[str, object] = {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)),
-                                 "alpha": float(alpha), "beta": float(beta)}  # fmt: skip
+    result: dict[str, object] = {
+        "E": float(np.exp(e)),
+        "A": float(np.exp(a)),
+        "B": float(np.exp(b)),
+        "alpha": float(alpha),
+        "beta": float(beta),
+    }
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(bootstrap):

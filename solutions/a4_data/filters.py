@@ -55,8 +55,10 @@ def mask_phone_numbers(text: str) -> tuple[str, int]:
     ``(555) 123-4567``, ``555-123-4567``, ``555.123.4567``, ``+1 555 123 4567`` and international
     numbers written with ``+`` and a country code (``+49 30 1234567``, ``+44 20 7946 0018``)."""
     # BEGIN SOLUTION: two alternatives: North American (optional +1, area code maybe in parentheses, 3 + 4 digits) and "+" country code followed by 1-3 groups of digits; not inside a longer number.
-    pattern = (r"(?<![\w.+])(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w|[.-]\d)"
-               r"|(?<![\w.+])\+\d{1,3}[\s.-]?\d{1,4}(?:[\s.-]?\d{2,8}){1,3}(?!\w|[.-]\d)")  # fmt: skip
+    pattern = (
+        r"(?<![\w.+])(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w|[.-]\d)"
+        r"|(?<![\w.+])\+\d{1,3}[\s.-]?\d{1,4}(?:[\s.-]?\d{2,8}){1,3}(?!\w|[.-]\d)"
+    )
     return re.subn(pattern, "|||PHONE_NUMBER|||", text)
     # END SOLUTION
 
@@ -145,8 +147,26 @@ def classify_harmful(text: str) -> tuple[bool, float]:
     threats, wishes of death. Any method; the tests check recall on abusive pages and the false
     positive rate on ordinary ones."""
     # BEGIN SOLUTION: a lexicon of insults and threat words; score = flagged words per 100 words; harmful when >= 0.5.
-    lexicon = {"idiot", "idiots", "moron", "stupid", "worthless", "loser", "pathetic", "disgusting", "filthy",
-               "hate", "hates", "kill", "killed", "die", "hurt", "beat", "pig", "shoot"}  # fmt: skip
+    lexicon = {
+        "idiot",
+        "idiots",
+        "moron",
+        "stupid",
+        "worthless",
+        "loser",
+        "pathetic",
+        "disgusting",
+        "filthy",
+        "hate",
+        "hates",
+        "kill",
+        "killed",
+        "die",
+        "hurt",
+        "beat",
+        "pig",
+        "shoot",
+    }
     words = re.findall(r"[^\W\d_]+", text.lower())
     flagged = sum(w in lexicon for w in words)
     score = 100.0 * flagged / len(words) if words else 0.0

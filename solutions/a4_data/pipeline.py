@@ -42,5 +42,9 @@ def clean_crawl(pages: list[bytes]) -> list[str]:
             paths[-1].parent.mkdir(exist_ok=True)
             paths[-1].write_text(d, encoding="utf-8")
         dedup.minhash_deduplication(paths, 128, 16, 5, 0.7, Path(tmp) / "out")
-        return [(Path(tmp) / "out" / p.name).read_text(encoding="utf-8") for p in paths if (Path(tmp) / "out" / p.name).exists()]
+        return [
+            (Path(tmp) / "out" / p.name).read_text(encoding="utf-8")
+            for p in paths
+            if (Path(tmp) / "out" / p.name).exists()
+        ]
     # END SOLUTION

@@ -13,7 +13,13 @@ from .sft import get_response_log_probs, tokenize_prompt_and_output
 
 
 def per_instance_dpo_loss(
-    lm: nn.Module, lm_ref: nn.Module, tokenizer: Any, beta: float, prompt: str, response_chosen: str, response_rejected: str
+    lm: nn.Module,
+    lm_ref: nn.Module,
+    tokenizer: Any,
+    beta: float,
+    prompt: str,
+    response_chosen: str,
+    response_rejected: str,
 ) -> torch.Tensor:
     """``-log sigmoid(beta * ((log pi(y_w|x) - log pi_ref(y_w|x)) - (log pi(y_l|x) - log pi_ref(y_l|x))))``
     where log pi(y|x) sums the log-probs of the response tokens. No gradient reaches lm_ref.

@@ -46,7 +46,9 @@ def compute_group_normalized_rewards(
     # END SOLUTION
 
 
-def compute_naive_policy_gradient_loss(raw_rewards_or_advantages: torch.Tensor, policy_log_probs: torch.Tensor) -> torch.Tensor:
+def compute_naive_policy_gradient_loss(
+    raw_rewards_or_advantages: torch.Tensor, policy_log_probs: torch.Tensor
+) -> torch.Tensor:
     """Per-token ``-A * log_prob``: A (B,) or (B, 1), log-probs (B, T) -> (B, T)."""
     # BEGIN SOLUTION: reshape A to (B, 1) and broadcast.
     return -raw_rewards_or_advantages.reshape(-1, 1).to(policy_log_probs.dtype) * policy_log_probs
@@ -61,7 +63,9 @@ def compute_grpo_clip_loss(
     clipped term is the smaller one. ValueError when the two log-prob tensors differ in shape."""
     # BEGIN SOLUTION: ratio from the log-prob difference; both surrogate terms; elementwise min; clipped = clipped term < unclipped term.
     if policy_log_probs.shape != old_log_probs.shape:
-        raise ValueError(f"policy_log_probs {tuple(policy_log_probs.shape)} vs old_log_probs {tuple(old_log_probs.shape)}")
+        raise ValueError(
+            f"policy_log_probs {tuple(policy_log_probs.shape)} vs old_log_probs {tuple(old_log_probs.shape)}"
+        )
     adv = advantages.reshape(-1, 1).to(policy_log_probs.dtype)
     ratio = torch.exp(policy_log_probs - old_log_probs)
     unclipped, clipped = ratio * adv, torch.clamp(ratio, 1 - cliprange, 1 + cliprange) * adv
@@ -135,7 +139,9 @@ def grpo_microbatch_train_step(
         raise ValueError(f"response_mask {tuple(response_mask.shape)} does not match {tuple(policy_log_probs.shape)}")
     if not bool(response_mask.bool().any(dim=-1).all()):
         raise ValueError("a row of response_mask has no response token")
-    loss, meta = compute_policy_gradient_loss(policy_log_probs, loss_type, raw_rewards, advantages, old_log_probs, cliprange)
+    loss, meta = compute_policy_gradient_loss(
+        policy_log_probs, loss_type, raw_rewards, advantages, old_log_probs, cliprange
+    )
     if kl_coef:
         if ref_log_probs is None:
             raise ValueError("kl_coef > 0 needs ref_log_probs")

@@ -26,8 +26,10 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or RUNS_DIR
     log = run_alignment(out, quick=args.quick, progress=not args.no_progress)
     sft = log["sft"]
-    print(f"SFT: accuracy {sft['accuracy_before']['all']:.2f} -> {sft['accuracy_after']['all']:.2f} "
-          f"({sft['steps']} steps, {sft['seconds']:.0f} s)")  # fmt: skip
+    print(
+        f"SFT: accuracy {sft['accuracy_before']['all']:.2f} -> {sft['accuracy_after']['all']:.2f} "
+        f"({sft['steps']} steps, {sft['seconds']:.0f} s)"
+    )
     for name in ("grpo", "grpo_no_std"):
         evals = [e["eval"] for e in log[name]["log"] if "eval" in e]
         print(f"{name}: held-out arithmetic accuracy {evals[0]:.2f} -> {evals[-1]:.2f} ({log[name]['seconds']:.0f} s)")

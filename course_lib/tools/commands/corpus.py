@@ -10,13 +10,19 @@ HELP = "write the embedded story corpus (or a real one: tinystories, owt) to the
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", default="embedded", choices=("embedded", "tinystories", "owt"),
-                        help="which corpus (default: embedded, generated offline)")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        default="embedded",
+        choices=("embedded", "tinystories", "owt"),
+        help="which corpus (default: embedded, generated offline)",
+    )
     parser.add_argument("--split", default="train", choices=("train", "validation"))
     parser.add_argument("--megabytes", type=float, default=2.0, help="size of the embedded corpus (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the embedded corpus (default 0)")
-    parser.add_argument("--source", default=None,
-                        help="real corpora: a local file or folder, or a URL, instead of the public URL")
+    parser.add_argument(
+        "--source", default=None, help="real corpora: a local file or folder, or a URL, instead of the public URL"
+    )
     parser.add_argument("--sample", action="store_true", help="also print the first document")
 
 

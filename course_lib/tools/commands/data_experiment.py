@@ -26,12 +26,15 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)
     result = run_experiment(args.pages, args.steps, args.seed)
-    result["command"] = (f"course data-experiment --pages {args.pages} --steps {args.steps} --seed {args.seed} "
-                         f"--threads {args.threads}")  # fmt: skip
+    result["command"] = (
+        f"course data-experiment --pages {args.pages} --steps {args.steps} --seed {args.seed} --threads {args.threads}"
+    )
     for name in ("raw", "filtered"):
         r = result[name]
-        print(f"{name:9s} {r['documents']:5d} docs {r['bytes']:9,d} bytes   val loss {r['final_val_loss']:.3f} "
-              f"nats/byte after {r['tokens']:,} tokens")  # fmt: skip
+        print(
+            f"{name:9s} {r['documents']:5d} docs {r['bytes']:9,d} bytes   val loss {r['final_val_loss']:.3f} "
+            f"nats/byte after {r['tokens']:,} tokens"
+        )
     print(f"seconds   {result['seconds']:.0f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--num-samples", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tokenizer", type=Path, help="folder with vocab.json + merges.txt (default: next to the checkpoint)")
+    parser.add_argument(
+        "--tokenizer", type=Path, help="folder with vocab.json + merges.txt (default: next to the checkpoint)"
+    )
     parser.add_argument("--device", help="cpu, cuda or mps (default: the best available)")
-    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: the free cores, 1 when the machine is busy)")
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads for PyTorch (default: the free cores, 1 when the machine is busy)"
+    )
 
 
 def _problems(args: argparse.Namespace) -> list[str]:
@@ -66,10 +70,11 @@ def run(args: argparse.Namespace) -> int:
     prompt_ids = [eot] + tokenizer.encode(args.prompt)  # a document starts after an end-of-text
     generator = torch.Generator(device=device).manual_seed(args.seed)
     ids = torch.tensor([prompt_ids] * args.num_samples, device=device)
-    out = generate(model, ids, args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
-                   eos_id=eot, generator=generator)  # fmt: skip
+    out = generate(
+        model, ids, args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, eos_id=eot, generator=generator
+    )
     for i, row in enumerate(out.tolist()):
-        new = row[len(prompt_ids):]
+        new = row[len(prompt_ids) :]
         if eot in new:
             new = new[: new.index(eot)]
         if args.num_samples > 1:

@@ -55,7 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"where to write the JSON report (default: {REPORTS}/aN.json in the repository; "
         f"{REPORTS}/aN.solutions.json for --impl solutions, {REPORTS}/aN.submission-NAME.json for --submission)",
     )
-    parser.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT, help="seconds per test (default: %(default)s)")
+    parser.add_argument(
+        "--timeout", type=_timeout, default=DEFAULT_TIMEOUT, help="seconds per test (default: %(default)s)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
 
 
@@ -104,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     interrupted = False
     try:
-        report = grade(package, args.impl, submission=args.submission, timeout=args.timeout, verbose=args.verbose, repo=repo)
+        report = grade(
+            package, args.impl, submission=args.submission, timeout=args.timeout, verbose=args.verbose, repo=repo
+        )
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

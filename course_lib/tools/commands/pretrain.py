@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,10 +16,17 @@ HELP = "rebuild the course's shipped base and draft models (course_lib/pretraine
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", choices=("base", "draft", "all"), default="all", help="which model (default: all)")
     parser.add_argument("--out", type=Path, help="parent folder to write NAME/ into (default: course_lib/pretrained)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads (default 1: the shipped models were trained so; same threads, same bits)")
-    parser.add_argument("--steps", type=int, help="train this many steps instead of the preset's (a smoke test; "
-                        "the shipped models use the preset's)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads (default 1: the shipped models were trained so; same threads, same bits)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        help="train this many steps instead of the preset's (a smoke test; the shipped models use the preset's)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -43,25 +49,34 @@ def run(args: argparse.Namespace) -> int:
         preset = PRESETS[name]
         config = preset.train
         if args.steps is not None:
-            config = dataclasses.replace(config, max_steps=args.steps, warmup_steps=min(config.warmup_steps, args.steps))
+            config = dataclasses.replace(
+                config, max_steps=args.steps, warmup_steps=min(config.warmup_steps, args.steps)
+            )
         out = (args.out / name) if args.out else pretrained_dir(name)
         corpus = tokenized_corpus(preset.model.vocab_size, preset.corpus_megabytes)
         bigram = bigram_loss(corpus.train, corpus.val, corpus.vocab_size)
         seed_everything(preset.train.seed)
         model = TransformerLM.from_config(preset.model)
         counts = accounting.parameter_counts(preset.model)
-        print(f"{name}: {counts.total:,} parameters; {config.max_steps} steps x {config.batch_size} x "
-              f"{preset.model.context_length} tokens; {args.threads} thread(s)", flush=True)  # fmt: skip
+        print(
+            f"{name}: {counts.total:,} parameters; {config.max_steps} steps x {config.batch_size} x "
+            f"{preset.model.context_length} tokens; {args.threads} thread(s)",
+            flush=True,
+        )
         start = time.perf_counter()
         result = train(model, corpus.train, corpus.val, config, progress=not args.no_progress)
         seconds = time.perf_counter() - start
         info = {
             "name": name,
             "command": f"course pretrain --name {name} --threads {args.threads}"
-                       + (f" --steps {args.steps}" if args.steps is not None else ""),
+            + (f" --steps {args.steps}" if args.steps is not None else ""),
             "description": preset.description,
-            "corpus": {"megabytes": preset.corpus_megabytes, "train_tokens": len(corpus.train),
-                       "val_tokens": len(corpus.val), "source": "course_lib.corpora.embedded_corpus"},
+            "corpus": {
+                "megabytes": preset.corpus_megabytes,
+                "train_tokens": len(corpus.train),
+                "val_tokens": len(corpus.val),
+                "source": "course_lib.corpora.embedded_corpus",
+            },
             "train_config": dataclasses.asdict(config),
             "parameters": counts.total,
             "non_embedding_parameters": counts.non_embedding,
@@ -72,9 +87,11 @@ def run(args: argparse.Namespace) -> int:
             "bigram_val_loss": bigram,
             "final_val_loss": result.final_val_loss,
             **result.to_dict(),
-        }  # fmt: skip
+        }
         save_pretrained(out, model, corpus.directory, info)
         _plot(result, bigram, out / "loss_curve.png", f"course pretrain --name {name}")
-        print(f"{name}: validation loss {result.final_val_loss:.3f} (bigram {bigram:.3f}) in {seconds:.0f} s -> {out}",
-              flush=True)  # fmt: skip
+        print(
+            f"{name}: validation loss {result.final_val_loss:.3f} (bigram {bigram:.3f}) in {seconds:.0f} s -> {out}",
+            flush=True,
+        )
     return 0

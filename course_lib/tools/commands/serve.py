@@ -12,9 +12,15 @@ HELP = "serve a course model over HTTP (OpenAI-compatible /v1/completions, conti
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="base", help="a shipped model: base or draft (default: base)")
-    parser.add_argument("--checkpoint", type=Path, help="serve a `course train` checkpoint instead (e.g. runs/tiny/model.pt)")
-    parser.add_argument("--tokenizer", type=Path, help="with --checkpoint: folder with vocab.json + merges.txt (default: next to it)")
-    parser.add_argument("--served-model-name", help="the model id clients send (default: --model, or the checkpoint's run folder)")
+    parser.add_argument(
+        "--checkpoint", type=Path, help="serve a `course train` checkpoint instead (e.g. runs/tiny/model.pt)"
+    )
+    parser.add_argument(
+        "--tokenizer", type=Path, help="with --checkpoint: folder with vocab.json + merges.txt (default: next to it)"
+    )
+    parser.add_argument(
+        "--served-model-name", help="the model id clients send (default: --model, or the checkpoint's run folder)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--num-blocks", type=int, default=512, help="KV cache blocks (default: 512)")
@@ -53,8 +59,14 @@ def run(args: argparse.Namespace) -> int:
         model, tokenizer = pretrained.model, pretrained.tokenizer
         name = args.served_model_name or args.model
     try:
-        app = create_app(model.eval(), tokenizer, name, num_blocks=args.num_blocks, block_size=args.block_size,
-                         max_batch_size=args.max_batch_size)  # fmt: skip
+        app = create_app(
+            model.eval(),
+            tokenizer,
+            name,
+            num_blocks=args.num_blocks,
+            block_size=args.block_size,
+            max_batch_size=args.max_batch_size,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,9 @@ HELP = "run or resume lecture 06's scaling sweep (tiny course Transformers at 4 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, help="results file (default: the committed course_lib/scaling/data/course_sweep.json)")
+    parser.add_argument(
+        "--out", type=Path, help="results file (default: the committed course_lib/scaling/data/course_sweep.json)"
+    )
     parser.add_argument("--list", action="store_true", help="print the runs and their status, train nothing")
     parser.add_argument("--no-lr", action="store_true", help="skip the learning-rate sweep")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<preset>)")
     parser.add_argument("--dry-run", action="store_true", help="print the configuration and budget, train nothing")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: the free cores, 1 when the machine is busy)")
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads for PyTorch (default: the free cores, 1 when the machine is busy)"
+    )
 
 
 def _shape(model) -> dict:
@@ -80,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
     preset = PRESETS[args.preset]
     overrides = {"seed": args.seed}
     if args.steps is not None:
-        overrides |= {"max_steps": args.steps, "warmup_steps": min(preset.train.warmup_steps, max(args.steps // 10, 1)),
-                      "eval_interval": max(args.steps // 6, 10)}  # fmt: skip
+        overrides |= {
+            "max_steps": args.steps,
+            "warmup_steps": min(preset.train.warmup_steps, max(args.steps // 10, 1)),
+            "eval_interval": max(args.steps // 6, 10),
+        }
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
     if args.lr is not None:
@@ -115,10 +120,16 @@ def _train(preset, config, args: argparse.Namespace) -> int:
         raise RuntimeError(f"tokenizer has {corpus.vocab_size} ids, the model expects {preset.model.vocab_size}")
     prep = time.perf_counter() - start
     bigram = bigram_loss(corpus.train, corpus.val, corpus.vocab_size)
-    print(f"corpus       {len(corpus.train):,} train / {len(corpus.val):,} validation tokens "
-          f"({corpus.directory}, ready in {prep:.1f} s)")  # fmt: skip
-    print(f"baseline     bigram validation loss {bigram:.3f} nats/token; uniform {torch.log(torch.tensor(float(corpus.vocab_size))):.3f}")
-    print(f"device       {device}" + (f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""), flush=True)
+    print(
+        f"corpus       {len(corpus.train):,} train / {len(corpus.val):,} validation tokens "
+        f"({corpus.directory}, ready in {prep:.1f} s)"
+    )
+    print(
+        f"baseline     bigram validation loss {bigram:.3f} nats/token; uniform {torch.log(torch.tensor(float(corpus.vocab_size))):.3f}"
+    )
+    print(
+        f"device       {device}" + (f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""), flush=True
+    )
     print(threads_line, flush=True)
 
     seed_everything(config.seed)
@@ -134,22 +145,35 @@ def _train(preset, config, args: argparse.Namespace) -> int:
     tokenizer_dir.mkdir(exist_ok=True)
     for name in ("vocab.json", "merges.txt"):
         shutil.copyfile(corpus.directory / name, tokenizer_dir / name)
-    summary = {"preset": preset.name, "bigram_val_loss": bigram, "final_val_loss": result.final_val_loss,
-               "train_seconds": train_time, "total_seconds": elapsed, "device": str(device), **result.to_dict()}  # fmt: skip
+    summary = {
+        "preset": preset.name,
+        "bigram_val_loss": bigram,
+        "final_val_loss": result.final_val_loss,
+        "train_seconds": train_time,
+        "total_seconds": elapsed,
+        "device": str(device),
+        **result.to_dict(),
+    }
     (out / "loss_log.json").write_text(json.dumps(summary, indent=1))
     _plot(result, bigram, out / "loss_curve.png", f"course train --preset {preset.name}")
 
     tokens = config.max_steps * config.batch_size * preset.model.context_length
     flops = accounting.training_flops(preset.model, config.batch_size, preset.model.context_length) * config.max_steps
-    print(f"result       validation loss {result.final_val_loss:.3f} vs bigram {bigram:.3f} "
-          f"(ratio {result.final_val_loss / bigram:.2f})")  # fmt: skip
-    print(f"time         {train_time:.0f} s training, {elapsed:.0f} s in all; {tokens / max(train_time, 1e-9):,.0f} tokens/s")
+    print(
+        f"result       validation loss {result.final_val_loss:.3f} vs bigram {bigram:.3f} "
+        f"(ratio {result.final_val_loss / bigram:.2f})"
+    )
+    print(
+        f"time         {train_time:.0f} s training, {elapsed:.0f} s in all; {tokens / max(train_time, 1e-9):,.0f} tokens/s"
+    )
     if device.type == "cuda":
         gpu = accounting.gpu_spec(torch.cuda.get_device_name(0))
         dtype = "bf16" if config.precision == "bf16" else "tf32"
         if gpu is not None:
-            print(f"MFU          {accounting.mfu(flops, train_time, gpu.peak_flops[dtype]):.1%} of {gpu.name}'s "
-                  f"{dtype} peak (includes evaluation time)")  # fmt: skip
+            print(
+                f"MFU          {accounting.mfu(flops, train_time, gpu.peak_flops[dtype]):.1%} of {gpu.name}'s "
+                f"{dtype} peak (includes evaluation time)"
+            )
     print(f"saved        {checkpoint}, {out / 'loss_curve.png'}, {out / 'loss_log.json'}")
     print(f"next         course generate --checkpoint {checkpoint} --prompt 'Once upon a time'")
     return 0
@@ -163,8 +187,12 @@ def _configure_threads(threads: int | None, device) -> str:
     count = configure_threads(threads if threads else default_threads(busy))
     line = f"threads      {count} CPU thread(s); other processes use {busy:.1f} core(s)"
     if busy >= 0.5 and device.type == "cpu":
-        print(f"warning: the machine is busy (other processes use {busy:.1f} of {os.cpu_count()} cores): training will be "
-              f"slower than on an idle machine; the ETA below is measured at this load", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"warning: the machine is busy (other processes use {busy:.1f} of {os.cpu_count()} cores): training will be "
+            f"slower than on an idle machine; the ETA below is measured at this load",
+            file=sys.stderr,
+            flush=True,
+        )
     return line
 
 

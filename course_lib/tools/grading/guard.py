@@ -122,9 +122,14 @@ class GuardComparisons(ast.NodeTransformer):
             position = index + 1
         line = node.body[position].lineno if position < len(node.body) else 1
         guard_import = ast.ImportFrom(
-            module=__name__, names=[ast.alias(name="checked", asname=_GUARD_NAME)], level=0,
-            lineno=line, col_offset=0, end_lineno=line, end_col_offset=0,
-        )  # fmt: skip
+            module=__name__,
+            names=[ast.alias(name="checked", asname=_GUARD_NAME)],
+            level=0,
+            lineno=line,
+            col_offset=0,
+            end_lineno=line,
+            end_col_offset=0,
+        )
         for alias in guard_import.names:
             alias.lineno, alias.col_offset, alias.end_lineno, alias.end_col_offset = line, 0, line, 0
         node.body.insert(position, guard_import)

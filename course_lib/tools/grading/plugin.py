@@ -94,8 +94,16 @@ def _make_hooks(send, describe, chain_of, marker_of, no_abort):  # noqa: ANN001,
         for item in session.items:
             part, points = marker_of(item)
             skip = evaluate_skip_marks(item)
-            send({"event": "collected", "nodeid": item.nodeid, "name": item.name, "part": part, "points": points,
-                  "marker_skip": skip.reason if skip is not None else None})  # fmt: skip
+            send(
+                {
+                    "event": "collected",
+                    "nodeid": item.nodeid,
+                    "name": item.name,
+                    "part": part,
+                    "points": points,
+                    "marker_skip": skip.reason if skip is not None else None,
+                }
+            )
         send({"event": "collection_done", "count": len(session.items)})
 
     @pytest.hookimpl(wrapper=True)
@@ -141,8 +149,14 @@ def _make_hooks(send, describe, chain_of, marker_of, no_abort):  # noqa: ANN001,
         send(event)
         return report
 
-    return (pytest_collection_finish, pytest_runtest_protocol, pytest_runtest_setup, pytest_runtest_call,
-            pytest_runtest_teardown, pytest_runtest_makereport)  # fmt: skip
+    return (
+        pytest_collection_finish,
+        pytest_runtest_protocol,
+        pytest_runtest_setup,
+        pytest_runtest_call,
+        pytest_runtest_teardown,
+        pytest_runtest_makereport,
+    )
 
 
 (

@@ -114,15 +114,17 @@ def resolve_submission(path: Path, package: str) -> Path:
 
 
 def _files(root: Path) -> list[Path]:
-    return sorted(
-        p for p in root.rglob("*") if p.is_file() and not _SKIP_DIRS.intersection(p.relative_to(root).parts)
-    )
+    return sorted(p for p in root.rglob("*") if p.is_file() and not _SKIP_DIRS.intersection(p.relative_to(root).parts))
 
 
 def _test_snapshot(repo: Path, tests_dir: Path) -> dict[str, bytes]:
     """The files a graded run needs from the course, read once: relative path -> bytes."""
-    wanted = [repo / "conftest.py", repo / "pyproject.toml", *(p for p in (repo / "tests").glob("*.py") if not p.name.startswith("test_"))]
-    wanted += [p for p in (repo / "tests" / "assignments").glob("*.py")]
+    wanted = [
+        repo / "conftest.py",
+        repo / "pyproject.toml",
+        *(p for p in (repo / "tests").glob("*.py") if not p.name.startswith("test_")),
+    ]
+    wanted += list((repo / "tests" / "assignments").glob("*.py"))
     wanted += _files(tests_dir)
     return {p.relative_to(repo).as_posix(): p.read_bytes() for p in wanted if p.is_file()}
 
@@ -195,17 +197,27 @@ class _Child:
         os.close(key_w)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env |= {
-            "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "TMPDIR": str(cwd / ".tmp"), "TEMP": str(cwd / ".tmp"), "TMP": str(cwd / ".tmp"),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "TMPDIR": str(cwd / ".tmp"),
+            "TEMP": str(cwd / ".tmp"),
+            "TMP": str(cwd / ".tmp"),
             channel.ENV_VAR: f"{record_w},{key_r}",
-        }  # fmt: skip
+        }
         sink = output.open("wb") if output is not None else None
         try:
             self.process = subprocess.Popen(
-                args, cwd=cwd, env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL,
-                start_new_session=True, pass_fds=(record_w, key_r),
+                args,
+                cwd=cwd,
+                env=env,
+                stdout=sink,
+                stderr=sink,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                pass_fds=(record_w, key_r),
                 preexec_fn=(lambda: _limit_child(memory)) if os.name == "posix" else None,
-            )  # fmt: skip
+            )
         finally:
             os.close(record_w)
             os.close(key_r)
@@ -274,8 +286,17 @@ def grade(
             raise GradingError(f"{impl}/{package} does not exist: run `course release` or restore it from git")
     snapshot = _test_snapshot(repo, tests_dir)
     before = _course_fingerprint(repo, snapshot)
-    state = _Grading(snapshot, package, impl, source, tests_dir.relative_to(repo).as_posix(), timeout,
-                     timeout + watchdog_grace, verbose, on_result)  # fmt: skip
+    state = _Grading(
+        snapshot,
+        package,
+        impl,
+        source,
+        tests_dir.relative_to(repo).as_posix(),
+        timeout,
+        timeout + watchdog_grace,
+        verbose,
+        on_result,
+    )
     try:
         with processes.subreaper():
             tmp = Path(tempfile.mkdtemp(prefix="course-grade-"))
@@ -337,7 +358,9 @@ class _Grading:
                 _remove_tree(run_dir)
             remaining = [n for n in self.collected if n not in self.results]
             if not self.collected:
-                said = output.read_text(errors="replace").strip().splitlines()[-12:] if output and output.exists() else []
+                said = (
+                    output.read_text(errors="replace").strip().splitlines()[-12:] if output and output.exists() else []
+                )
                 raise GradingError(
                     f"pytest collected no tests from {self.target}; run `pytest {self.target} --impl={self.impl}` "
                     "to see why" + "".join(f"\n  | {line}" for line in said)
@@ -353,11 +376,28 @@ class _Grading:
     def _run_child(self, run_dir: Path, targets: list[str], output: Path | None) -> bool:
         """Run one child over ``targets``; returns whether any test got a verdict."""
         args = [
-            sys.executable, "-m", "pytest", *targets, "-c", "pyproject.toml", "--rootdir=.",
-            f"--impl={self.impl}", "-p", "pytest_timeout", "-p", "course_lib.tools.grading.plugin",
-            "-p", "no:cacheprovider", "-o", "addopts=", f"--timeout={self.timeout:g}",
-            "--timeout-method=signal", "-q", "--no-header", "-rN",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "pytest",
+            *targets,
+            "-c",
+            "pyproject.toml",
+            "--rootdir=.",
+            f"--impl={self.impl}",
+            "-p",
+            "pytest_timeout",
+            "-p",
+            "course_lib.tools.grading.plugin",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            f"--timeout={self.timeout:g}",
+            "--timeout-method=signal",
+            "-q",
+            "--no-header",
+            "-rN",
+        ]
         child = _Child(args, run_dir, output, self.memory)
         graded_before = len(self.results)
         current: str | None = None
@@ -402,7 +442,9 @@ class _Grading:
             self._record(current, *outcome)
         elif child.reader.tampered:
             for nodeid in [n for n in self.collected if n not in self.results]:
-                self._record(nodeid, "crashed", f"something wrote to the grader's private channel ({child.reader.tampered})")
+                self._record(
+                    nodeid, "crashed", f"something wrote to the grader's private channel ({child.reader.tampered})"
+                )
         return len(self.results) > graded_before
 
 

@@ -123,14 +123,14 @@ def test_scaled_dot_product_attention(nn_):
     q, k, v = (torch.randn(2, 3, 6, 8, generator=_g(s)) for s in (13, 14, 15))
     causal = torch.ones(6, 6, dtype=torch.bool).tril()
     torch.testing.assert_close(nn_.scaled_dot_product_attention(q, k, v, causal),
-                               F.scaled_dot_product_attention(q, k, v, is_causal=True), **TOL)  # fmt: skip
+                               F.scaled_dot_product_attention(q, k, v, is_causal=True), **TOL)
     torch.testing.assert_close(nn_.scaled_dot_product_attention(q, k, v),
-                               F.scaled_dot_product_attention(q, k, v), **TOL)  # fmt: skip
+                               F.scaled_dot_product_attention(q, k, v), **TOL)
     v_wide = torch.randn(2, 3, 6, 5, generator=_g(16))
     mask = torch.rand(6, 6, generator=_g(17)) > 0.4
     mask[:, 0] = True
     torch.testing.assert_close(nn_.scaled_dot_product_attention(q, k, v_wide, mask),
-                               F.scaled_dot_product_attention(q, k, v_wide, attn_mask=mask), **TOL)  # fmt: skip
+                               F.scaled_dot_product_attention(q, k, v_wide, attn_mask=mask), **TOL)
 
 
 @pytest.mark.grade(part="attention", points=4)
@@ -158,7 +158,7 @@ def test_transformer_block(nn_):
 @pytest.mark.grade(part="transformer", points=4)
 def test_transformer_lm_matches_library_and_hf_llama(lm):
     kwargs = {"vocab_size": 50, "context_length": 16, "d_model": 32, "num_layers": 2, "num_heads": 4, "d_ff": 64,
-              "rope_theta": 10000.0}  # fmt: skip
+              "rope_theta": 10000.0}
     model = _randomise(lm.TransformerLM(**kwargs), 22)
     oracle = ref.TransformerLM(**kwargs)
     oracle.load_state_dict(model.state_dict())  # strict: every documented name, nothing else

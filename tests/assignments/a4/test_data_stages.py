@@ -10,7 +10,7 @@ import pytest
 from course_lib.data import (
     exact_line_dedup_files, gopher_keep, identify_language, make_crawl, mask_pii, minhash_dedup, naive_extract,
     precision_recall,
-)  # fmt: skip
+)
 from course_lib.data.pii import mask_emails, mask_ips, mask_phone_numbers
 
 
@@ -177,7 +177,7 @@ def test_clean_crawl_precision_and_recall(load_impl, crawl):
     pipeline = load_impl("a4_data.pipeline")
     docs = pipeline.clean_crawl([p.html.encode("utf-8") for p in crawl.pages])
     wanted = [p for p in crawl.pages if p.labels.quality == "good" and p.labels.lang == "en" and not p.labels.mixed_langs
-              and p.labels.exact_dup_of is None and (p.labels.jaccard is None or p.labels.jaccard < 0.7)]  # fmt: skip
+              and p.labels.exact_dup_of is None and (p.labels.jaccard is None or p.labels.jaccard < 0.7)]
     good_words = [set(p.labels.content.split()) for p in wanted]
 
     def match(doc: str) -> int | None:

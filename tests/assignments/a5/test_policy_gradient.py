@@ -70,7 +70,7 @@ def test_clip_loss_by_hand(grpo):
 def test_dispatcher(grpo):
     logp, old, _, _, adv = _rollout(1)
     for kind, kwargs in (("no_baseline", {"raw_rewards": adv.abs()}), ("reinforce_with_baseline", {"advantages": adv}),
-                         ("grpo_clip", {"advantages": adv, "old_log_probs": old, "cliprange": 0.2})):  # fmt: skip
+                         ("grpo_clip", {"advantages": adv, "old_log_probs": old, "cliprange": 0.2})):
         got, _ = grpo.compute_policy_gradient_loss(logp, kind, **kwargs)
         torch.testing.assert_close(got, ref.compute_policy_gradient_loss(logp, kind, **kwargs)[0])
     with pytest.raises(ValueError):
@@ -91,7 +91,7 @@ def _step(impl, aggregation, kl_coef):
     logp.requires_grad_()
     loss, _ = impl.grpo_microbatch_train_step(logp, mask, 2, "grpo_clip", advantages=adv, old_log_probs=old, cliprange=0.2,
                                               aggregation=aggregation, normalize_constant=5.0,
-                                              ref_log_probs=refp if kl_coef else None, kl_coef=kl_coef)  # fmt: skip
+                                              ref_log_probs=refp if kl_coef else None, kl_coef=kl_coef)
     return loss, logp.grad
 
 
@@ -116,8 +116,8 @@ def test_grpo_step_rejects_bad_input(grpo):
     empty = mask.clone()
     empty[1] = False
     for kwargs in ({"response_mask": mask[:, :3]}, {"response_mask": empty}, {"aggregation": "sum"},
-                   {"aggregation": "constant"}, {"kl_coef": 0.1}):  # fmt: skip
+                   {"aggregation": "constant"}, {"kl_coef": 0.1}):
         args = {"response_mask": mask, **kwargs}
         with pytest.raises(ValueError):
             grpo.grpo_microbatch_train_step(logp.clone().requires_grad_(), args.pop("response_mask"), 1,
-                                            "reinforce_with_baseline", advantages=adv, **args)  # fmt: skip
+                                            "reinforce_with_baseline", advantages=adv, **args)
