@@ -368,3 +368,25 @@ def test_sweep_command_lists_the_committed_runs_as_done(capsys):
     assert len(lines) == len(sweep_runs(SWEEP)) + len(SWEEP.lr_widths) * len(SWEEP.lr_values)
     done = sum(line.endswith("done") for line in lines)
     assert done == len(data["runs"]) + len(data["lr_runs"])
+
+
+def test_train_run_trains_on_one_thread_whatever_the_caller_uses(monkeypatch):
+    """The committed sweep ran on one thread (more threads sum the matmuls in another order); a run
+    called directly from a process with more threads trains on one too, and gives the caller its
+    thread count back."""
+    import torch
+
+    import course_lib.training as training
+    from course_lib.scaling.sweep import RunSpec, train_run
+
+    seen = []
+    real_train = training.train
+    monkeypatch.setattr(training, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or real_train(*a, **k))
+    spec = SweepSpec(widths=(16,), budgets=(2e8,), min_steps=1, max_steps=10, corpus_megabytes=0.5, curve_points=4)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        train_run(RunSpec(width=16, budget=2e8, steps=6, max_lr=3e-2), spec)
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

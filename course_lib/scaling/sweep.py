@@ -135,7 +135,8 @@ def train_run(run: RunSpec, spec: SweepSpec = SWEEP, corpus: Any = None, *, prog
     ``flops`` (accounting's count) and ``flops_6nd`` (``6 N D`` with the non-embedding ``N``),
     ``final_loss`` (validation loss over ``final_eval_batches`` batches), ``train_curve``
     (``[step, tokens, flops, mean training loss]``, ``curve_points`` windows), ``val_curve``
-    (``[step, validation loss]``, 8 evaluations) and ``wall_s``.
+    (``[step, validation loss]``, 8 evaluations) and ``wall_s``. It trains on one thread (the
+    caller's thread count is restored after), so a run reproduces its committed record bit for bit.
     """
     import torch
 
@@ -165,12 +166,19 @@ def train_run(run: RunSpec, spec: SweepSpec = SWEEP, corpus: Any = None, *, prog
         eval_batches=4,
         seed=spec.seed,
     )
-    start = time.perf_counter()
-    result = train(model, corpus.train, corpus.val, train_config, progress=progress)
-    final = evaluate(
-        model, corpus.val, spec.batch_size, spec.context_length, spec.final_eval_batches, seed=spec.seed + 1
-    )
-    wall = time.perf_counter() - start
+    # One thread, as the committed sweep ran: more threads sum the matmuls in another order, and the
+    # losses would differ in their last digits from the committed curves.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.perf_counter()
+        result = train(model, corpus.train, corpus.val, train_config, progress=progress)
+        final = evaluate(
+            model, corpus.val, spec.batch_size, spec.context_length, spec.final_eval_batches, seed=spec.seed + 1
+        )
+        wall = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(threads)
     counts = parameter_counts(config)
     per_step = training_flops(config, spec.batch_size, spec.context_length)
     curve = _downsample(result.train_losses, spec.curve_points)
@@ -222,12 +230,10 @@ def run_sweep(
     done = {(key, rec["name"]) for key in ("runs", "lr_runs") for rec in data[key]}
     todo = [(key, r) for key, r in todo if (key, r.name) not in done]
     if todo:
-        import torch
         from tqdm.auto import tqdm
 
         from course_lib.training import tokenized_corpus
 
-        torch.set_num_threads(1)
         corpus = tokenized_corpus(spec.vocab_size, spec.corpus_megabytes)
         bar = tqdm(
             total=sum(r.budget for _, r in todo), desc="sweep", unit="FLOP", unit_scale=True, disable=not progress
