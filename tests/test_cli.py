@@ -49,6 +49,16 @@ def test_execute_runs_in_place_top_to_bottom(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_execute_keeps_figures_when_mplbackend_is_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI and scripts set MPLBACKEND=Agg; inherited by the kernel it would drop every plot.
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    path = _notebook(tmp_path / "plot.ipynb", "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()")
+    assert execute_notebook(path).error is None
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert any("image/png" in out.get("data", {}) for out in outputs)
+
+
+@pytest.mark.slow
 def test_execute_reports_a_failing_cell_and_leaves_the_file_alone(tmp_path: Path) -> None:
     path = _notebook(tmp_path / "bad.ipynb", "1 / 0")
     before = path.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -30,8 +31,9 @@ class ExecutionResult:
 def execute_notebook(path: Path, *, cell_timeout: int = 600, write: bool = True) -> ExecutionResult:
     """Run ``path`` top to bottom on a fresh kernel of this Python, from the notebook's folder.
 
-    On success the notebook is saved in place with its new outputs (execution counts 1..N) and no
-    timing metadata (re-running leaves no diff of timestamps). A cell that raises, a cell that runs
+    On success the notebook is saved in place with its new outputs (execution counts 1..N, figures
+    inline even where ``MPLBACKEND`` is set in this process) and no timing metadata (re-running
+    leaves no diff of timestamps). A cell that raises, a cell that runs
     past ``cell_timeout`` seconds or a kernel that dies leaves the file untouched and returns the
     error's summary. Raises FileNotFoundError for a missing file and ValueError for one that is not
     a notebook.
@@ -59,7 +61,10 @@ def execute_notebook(path: Path, *, cell_timeout: int = 600, write: bool = True)
         # The kernel's own log (e.g. "running over TCP without encryption", or its complaints while
         # being shut down after a timeout) is not the notebook's output: cells' output travels over
         # Jupyter's messages, not the kernel's stderr.
-        client.execute(stderr=subprocess.DEVNULL)
+        # MPLBACKEND (often Agg, set for scripts and CI) would override the kernel's inline backend
+        # and leave every figure out of the committed notebook: the kernel starts without it.
+        env = {name: value for name, value in os.environ.items() if name != "MPLBACKEND"}
+        client.execute(stderr=subprocess.DEVNULL, env=env)
     except CellExecutionError as exc:
         summary = [line for line in _ANSI.sub("", str(exc)).strip().splitlines() if line.strip()]
         return ExecutionResult(path, time.perf_counter() - start, error=summary[-1] if summary else repr(exc))
