@@ -170,7 +170,7 @@ def describe() -> EnvironmentReport:
 
         triton_version = triton.__version__
     problems: list[str] = []
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 (doctor reports an interpreter pip would refuse)
         problems.append(f"Python {platform.python_version()} is older than 3.10")
     torch_major_minor = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
     if torch_major_minor < (2, 4):
