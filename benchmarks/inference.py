@@ -66,22 +66,10 @@ def vs_hf(model, hf, prompts: torch.Tensor, repeats: int) -> None:
     print(f"\n1. greedy decoding, prompt {PROMPT_LEN}, {NEW_TOKENS} new tokens: course_lib generate vs HF generate")
     for batch in (1, 8):
         ids = prompts[:batch]
-        ours = generate(model, ids, NEW_TOKENS, temperature=0.0)
-        with torch.inference_mode():
-            ref = hf.generate(
-                ids,
-                attention_mask=torch.ones_like(ids),
-                max_new_tokens=NEW_TOKENS,
-                min_new_tokens=NEW_TOKENS,
-                do_sample=False,
-                eos_token_id=None,
-                pad_token_id=0,
-            )
-        same = torch.equal(ours, ref)
 
-        def run_hf() -> None:
+        def run_hf() -> torch.Tensor:
             with torch.inference_mode():
-                hf.generate(
+                return hf.generate(
                     ids,
                     attention_mask=torch.ones_like(ids),
                     max_new_tokens=NEW_TOKENS,
@@ -91,7 +79,11 @@ def vs_hf(model, hf, prompts: torch.Tensor, repeats: int) -> None:
                     pad_token_id=0,
                 )
 
-        c = compare(lambda: generate(model, ids, NEW_TOKENS, temperature=0.0), run_hf, warmup=1, repeats=repeats)
+        def run_ours() -> torch.Tensor:
+            return generate(model, ids, NEW_TOKENS, temperature=0.0)
+
+        same = torch.equal(run_ours(), run_hf())
+        c = compare(run_ours, run_hf, warmup=1, repeats=repeats)
         tokens = batch * NEW_TOKENS
         print(
             f"   batch {batch}: course_lib {tokens / c.a.median:8.0f} tok/s | HF {tokens / c.b.median:8.0f} tok/s | "

@@ -67,7 +67,21 @@ def _check_vocab(tokenizer_size: int, model_size: int, what: str) -> None:
         )
 
 
-class CourseLM(ScoringLM):
+class _ModelWithTokenizer(ScoringLM):
+    """What the two wrappers share: a ``model`` (an ``nn.Module``) and a ``tokenizer`` that decodes."""
+
+    model: nn.Module
+    tokenizer: Any
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+class CourseLM(_ModelWithTokenizer):
     """A :class:`~course_lib.model.TransformerLM` with its :class:`~course_lib.tokenization.Tokenizer`.
 
     ``eot`` names the document separator (``"<|endoftext|>"``, which must be a special token of the
@@ -103,18 +117,11 @@ class CourseLM(ScoringLM):
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text)
 
-    def decode(self, ids: list[int]) -> str:
-        return self.tokenizer.decode(ids)
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
     def logits(self, ids: torch.Tensor) -> torch.Tensor:
         return self.model(ids)
 
 
-class HFCausalLM(ScoringLM):
+class HFCausalLM(_ModelWithTokenizer):
     """A Hugging Face causal LM (``AutoModelForCausalLM``) with its tokenizer (``PreTrainedTokenizer*``).
 
     ``max_length`` defaults to the config's ``max_position_embeddings``; ``eot_id`` to the tokenizer's
@@ -136,13 +143,6 @@ class HFCausalLM(ScoringLM):
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer.encode(text, add_special_tokens=False))
-
-    def decode(self, ids: list[int]) -> str:
-        return self.tokenizer.decode(ids)
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
 
     def logits(self, ids: torch.Tensor) -> torch.Tensor:
         return self.model(input_ids=ids).logits
