@@ -30,5 +30,5 @@ def memory_ops(kernel_source: str) -> tuple[int, int]:
     """``(loads, stores)`` written in a kernel's source: ``tl.load``/``tl.store`` in Triton,
     ``loadu``/``.store(`` in Inductor's vectorised C++."""
     loads = kernel_source.count("tl.load(") + kernel_source.count("::loadu(")
-    stores = kernel_source.count("tl.store(") + kernel_source.count(".store(") - kernel_source.count("tl.store(")
+    stores = kernel_source.count(".store(")  # Triton's tl.store( and the C++ vectors' .store( alike
     return loads, stores
