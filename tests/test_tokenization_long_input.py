@@ -20,10 +20,17 @@ import pytest
 
 from course_lib.tokenization import Tokenizer, train_bpe, train_bpe_from_counts
 from course_lib.tokenization.interop import to_hf, to_tiktoken
+from course_lib.tokenization.train import HAVE_C_TRAINER
 from tests.tokenization_helpers import SPECIAL, reference_train_bpe, synthetic_corpus, write_corpus
 
 tiktoken = pytest.importorskip("tiktoken")
 pytest.importorskip("tokenizers")
+
+# BPE training's pure-Python merge loop and its C accelerator (where built).
+BACKENDS = [
+    "python",
+    pytest.param("c", marks=pytest.mark.skipif(not HAVE_C_TRAINER, reason="C accelerator not built")),
+]
 
 
 @pytest.fixture(scope="module")
@@ -83,29 +90,31 @@ def test_encoding_time_grows_linearly_with_word_length(tok):
     assert ratio <= 20, f"10x longer word took {ratio:.1f}x the time (quadratic growth gives about 100x)"
 
 
-def test_training_time_grows_linearly_with_word_length():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_training_time_grows_linearly_with_word_length(backend):
     # One merge per 10 bytes: 10x the length also asks for 10x the merges, so rebuilding the word
     # at each merge would take about 100x the time.
     short, long = _word(2_000).encode(), _word(20_000).encode()
-    ratio = _best_time(lambda: train_bpe_from_counts({long: 1}, len(long) // 10), repeats=2) / _best_time(
-        lambda: train_bpe_from_counts({short: 1}, len(short) // 10), repeats=2
-    )
+    train = lambda word: train_bpe_from_counts({word: 1}, len(word) // 10, backend=backend)  # noqa: E731
+    ratio = _best_time(lambda: train(long), repeats=5) / _best_time(lambda: train(short), repeats=5)
     assert ratio <= 20, f"10x longer word took {ratio:.1f}x the time to train on (quadratic growth gives about 100x)"
 
 
-def test_long_words_train_like_the_specification(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_long_words_train_like_the_specification(tmp_path, backend):
     rng = random.Random(0)
     long_words = ["a" * 301, "ab" * 100, "".join(rng.choice("abc") for _ in range(400)), _word(500, seed=4)]
     text = synthetic_corpus(num_docs=40, seed=5) + SPECIAL + " ".join(long_words * 3) + SPECIAL + " " + long_words[2]
     path = tmp_path / "corpus.txt"
     path.write_text(text, encoding="utf-8")
-    vocab, merges = train_bpe(path, 256 + 120 + 1, [SPECIAL], num_workers=1)
+    vocab, merges = train_bpe(path, 256 + 120 + 1, [SPECIAL], num_workers=1, backend=backend)
     assert merges == reference_train_bpe(text, 256 + 120 + 1, [SPECIAL])
 
 
-def test_training_on_one_long_word_merges_it_into_one_token():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_training_on_one_long_word_merges_it_into_one_token(backend):
     word = _word(3_000).encode()
-    vocab, merges = train_bpe_from_counts({word: 1}, len(word))
+    vocab, merges = train_bpe_from_counts({word: 1}, len(word), backend=backend)
     # While the word has two symbols, it has a pair to merge: training ends with it as one token.
     assert vocab[len(vocab) - 1] == word
     assert Tokenizer(vocab, merges).encode(word.decode()) == [len(vocab) - 1]

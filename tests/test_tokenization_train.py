@@ -6,31 +6,40 @@ import pytest
 
 from course_lib.tokenization import count_pretokens, split_pretokens, train_bpe
 from course_lib.tokenization.pretokenize import count_pretokens_in_file, find_chunk_boundaries
+from course_lib.tokenization.train import HAVE_C_TRAINER
 from tests.tokenization_helpers import SPECIAL, reference_train_bpe, synthetic_corpus, write_corpus
 
+# The default ("auto": the C accelerator where built) and the pure-Python merge loop.
+BACKENDS = [
+    "python",
+    pytest.param("c", marks=pytest.mark.skipif(not HAVE_C_TRAINER, reason="C accelerator not built")),
+]
 
-def test_textbook_example(tmp_path):
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_textbook_example(tmp_path, backend):
     path = tmp_path / "t.txt"
     path.write_text("aaabdaaabac")
-    vocab, merges = train_bpe(path, 256 + 3, [], num_workers=1)
+    vocab, merges = train_bpe(path, 256 + 3, [], num_workers=1, backend=backend)
     # Counts: aa 4 (overlapping), then (aa, a) and (a, b) tie at 2 and the greater pair (b"aa" > b"a") wins.
     assert merges == [(b"a", b"a"), (b"aa", b"a"), (b"aaa", b"b")]
     assert [vocab[i] for i in range(256, 259)] == [b"aa", b"aaa", b"aaab"]
     assert all(vocab[i] == bytes([i]) for i in range(256))
 
 
-def test_stops_when_no_pair_is_left(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stops_when_no_pair_is_left(tmp_path, backend):
     path = tmp_path / "t.txt"
     path.write_text("ab ab")
-    vocab, merges = train_bpe(path, 1000, [SPECIAL], num_workers=1)
+    vocab, merges = train_bpe(path, 1000, [SPECIAL], num_workers=1, backend=backend)
     assert merges == [(b"a", b"b"), (b" ", b"ab")]
     assert vocab[len(vocab) - 1] == SPECIAL.encode()
 
 
-@pytest.mark.parametrize("num_workers", [1, 2])
-def test_merges_match_the_literal_specification(tmp_path, num_workers):
+@pytest.mark.parametrize(("num_workers", "backend"), [(1, "auto"), (2, "auto"), (1, "python")])
+def test_merges_match_the_literal_specification(tmp_path, num_workers, backend):
     path = write_corpus(tmp_path / "corpus.txt", num_docs=200)
-    vocab, merges = train_bpe(path, 256 + 150 + 1, [SPECIAL], num_workers=num_workers)
+    vocab, merges = train_bpe(path, 256 + 150 + 1, [SPECIAL], num_workers=num_workers, backend=backend)
     expected = reference_train_bpe(path.read_text(encoding="utf-8"), 256 + 150 + 1, [SPECIAL])
     assert merges == expected
     assert len(vocab) == 256 + 150 + 1
@@ -91,6 +100,7 @@ def test_special_tokens_get_the_last_ids_in_order(tmp_path):
         ({"vocab_size": 300, "special_tokens": ["x", "x"]}, ValueError, "distinct"),
         ({"vocab_size": 300, "special_tokens": SPECIAL}, TypeError, "list of strings"),
         ({"vocab_size": 300, "num_workers": 0}, ValueError, "num_workers"),
+        ({"vocab_size": 300, "backend": "gpu"}, ValueError, "backend"),
     ],
 )
 def test_bad_arguments_are_named(tmp_path, kwargs, error, match):
