@@ -22,9 +22,7 @@ from course_lib.tokenization import count_pretokens, train_bpe_from_counts
 from course_lib.tokenization import train as train_module
 from course_lib.tokenization.train import HAVE_C_TRAINER
 
-needs_c = pytest.mark.skipif(
-    not HAVE_C_TRAINER, reason="C accelerator not built (python setup.py build_ext --inplace)"
-)
+needs_c = pytest.mark.skipif(not HAVE_C_TRAINER, reason="C accelerator not built (python setup.py build_ext --inplace)")
 
 
 def _both(word_counts, num_merges):

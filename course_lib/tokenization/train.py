@@ -10,11 +10,12 @@ Conventions (shared with the assignment and checked against it): ids 0-255 are t
 byte order, merged tokens follow in merge order, special tokens come last; ties in pair count go to
 the lexicographically greater pair of byte strings.
 
-C accelerator: the merge loop also exists in C (``_fast_train.c``, the same data structures laid out
-in flat arrays; built by ``pip install`` where a C compiler is found, optional otherwise), like the
-standard library's ``heapq``/``_heapq``. Its merges are identical to this module's (the tests compare
-them); ``backend=`` picks one: ``"auto"`` (the C code when built), ``"c"`` or ``"python"``. The Python
-code below is the reference and the one to read.
+C accelerator: the merge loop also exists in C (``_fast_train.c``: the same incremental pair counts
+and lazy heap, every word a linked list of positions as :class:`_LinkedWord` keeps long words), like
+the standard library's ``heapq``/``_heapq``. ``pip install`` builds it where a C compiler is found and
+skips it otherwise. Its merges are identical to this module's (the tests compare them);
+``backend=`` picks one: ``"auto"`` (C when built), ``"c"`` or ``"python"``. The Python code below is
+the reference and the one to read.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Literal
 from course_lib.tokenization.pretokenize import check_special_tokens, count_pretokens_in_file
 
 try:
-    from course_lib.tokenization import _fast_train
+    import course_lib.tokenization._fast_train as _fast_train
 except ImportError:  # not built (no C compiler at install time): the Python code runs
     _fast_train = None
 
