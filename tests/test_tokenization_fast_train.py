@@ -139,6 +139,10 @@ def test_bad_input_is_named():
         train_merges([b"ab", "cd"], [1, 1], 3)
     with pytest.raises(TypeError, match=r"counts\[0\] must be an int, got float"):
         train_merges([b"ab"], [1.5], 3)
+    np = pytest.importorskip("numpy")
+    # Integers of other types count as their value, as in the Python code.
+    expected = train_bpe_from_counts({b"abc": 2, b"bc": 1, b"ca": 2}, 3, backend="python")
+    assert train_bpe_from_counts({b"abc": np.int64(2), b"bc": True, b"ca": np.uint8(2)}, 3, backend="c") == expected
     with pytest.raises(ValueError, match="same length"):
         train_merges([b"ab"], [1, 2], 3)
     with pytest.raises(ValueError, match="num_merges"):

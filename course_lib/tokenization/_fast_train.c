@@ -517,11 +517,20 @@ load_words(State *s, PyObject *words, PyObject *counts)
             PyErr_Format(PyExc_TypeError, "words[%zd] must be bytes, got %.200s", i, Py_TYPE(word)->tp_name);
             goto error;
         }
-        if (!PyLong_Check(count)) {
+        if (!PyIndex_Check(count)) {
             PyErr_Format(PyExc_TypeError, "counts[%zd] must be an int, got %.200s", i, Py_TYPE(count)->tp_name);
             goto error;
         }
-        c = PyLong_AsLongLongAndOverflow(count, &overflow);
+        if (PyLong_Check(count)) {
+            c = PyLong_AsLongLongAndOverflow(count, &overflow);
+        }
+        else { /* an integer of another type (numpy's, ...) */
+            PyObject *index = PyNumber_Index(count);
+            if (index == NULL)
+                goto error;
+            c = PyLong_AsLongLongAndOverflow(index, &overflow);
+            Py_DECREF(index);
+        }
         if (c == -1 && PyErr_Occurred())
             goto error;
         if (overflow > 0) {
@@ -567,11 +576,11 @@ load_words(State *s, PyObject *words, PyObject *counts)
     nwords = 0;
     for (i = 0; i < n; i++) {
         const unsigned char *bytes;
-        Py_ssize_t len, k;
+        size_t len, k;
         if (word_count[i] <= 0)
             continue;
         bytes = (const unsigned char *)PyBytes_AS_STRING(word_items[i]);
-        len = PyBytes_GET_SIZE(word_items[i]);
+        len = (size_t)PyBytes_GET_SIZE(word_items[i]);
         for (k = 0; k < len; k++) {
             s->sym[pos + k] = bytes[k];
             s->nxt[pos + k] = k + 1 < len ? (int32_t)(pos + k + 1) : -1;
@@ -579,7 +588,7 @@ load_words(State *s, PyObject *words, PyObject *counts)
             s->wid[pos + k] = (int32_t)nwords;
         }
         s->wcount[nwords++] = word_count[i];
-        pos += (size_t)len;
+        pos += len;
     }
     free(word_count);
     return 0;
