@@ -19,11 +19,17 @@ import weakref
 import pytest
 
 from course_lib.tokenization import Tokenizer, train_bpe, train_bpe_from_counts
+from course_lib.tokenization.accelerate import accelerator
 from course_lib.tokenization.interop import to_hf, to_tiktoken
 from tests.tokenization_helpers import SPECIAL, reference_train_bpe, synthetic_corpus, write_corpus
 
 tiktoken = pytest.importorskip("tiktoken")
 pytest.importorskip("tokenizers")
+
+BACKENDS = [
+    "python",
+    pytest.param("c", marks=pytest.mark.skipif(accelerator("_fast_encode", "auto") is None, reason="C not built")),
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +73,20 @@ def _best_time(fn, repeats: int = 3) -> float:
         + " tail\n\nend",
     ],
 )
-def test_long_words_match_tiktoken_and_hf(tok, text):
-    ids = tok.encode(text)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_long_words_match_tiktoken_and_hf(tok, text, backend):
+    ids = Tokenizer(tok.vocab, tok.merges, tok.special_tokens, backend=backend).encode(text)
     assert ids == to_tiktoken(tok).encode(text, allowed_special="all")
     assert ids == to_hf(tok).encode(text).ids
     assert tok.decode(ids) == text
 
 
-def test_encoding_time_grows_linearly_with_word_length(tok):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_encoding_time_grows_linearly_with_word_length(tok, backend):
     short, long = _word(5_000), _word(50_000)
     # A fresh tokenizer for each call: nothing cached. The heap's log factor and the caches of the
     # CPU make the time grow a little faster than the length (about 13x here), far from 100x.
-    fresh = lambda word: Tokenizer(tok.vocab, tok.merges).encode(word)  # noqa: E731
+    fresh = lambda word: Tokenizer(tok.vocab, tok.merges, backend=backend).encode(word)  # noqa: E731
     ratio = _best_time(lambda: fresh(long), repeats=5) / _best_time(lambda: fresh(short), repeats=5)
     assert ratio <= 20, f"10x longer word took {ratio:.1f}x the time (quadratic growth gives about 100x)"
 
@@ -111,11 +119,12 @@ def test_training_on_one_long_word_merges_it_into_one_token():
     assert Tokenizer(vocab, merges).encode(word.decode()) == [len(vocab) - 1]
 
 
-def test_dropped_tokenizer_is_freed_at_once(tok):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dropped_tokenizer_is_freed_at_once(tok, backend):
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        fresh = Tokenizer(tok.vocab, tok.merges, [SPECIAL])
+        fresh = Tokenizer(tok.vocab, tok.merges, [SPECIAL], backend=backend)
         fresh.encode("Once upon a time,  a cat" + SPECIAL + _word(500) + "\n\n  x")  # fill every cache
         list(fresh.encode_iterable(["Lily ran ", "home."]))
         ref = weakref.ref(fresh)

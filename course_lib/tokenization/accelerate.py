@@ -18,10 +18,12 @@ from typing import Literal
 
 import regex
 
-__all__ = ["Backend", "accelerator", "gpt2_char_classes", "CHAR_OTHER", "CHAR_LETTER", "CHAR_NUMBER", "CHAR_SPACE"]
+__all__ = ["ACCELERATORS", "Backend", "accelerator", "built", "gpt2_char_classes", "CHAR_OTHER", "CHAR_LETTER", "CHAR_NUMBER", "CHAR_SPACE"]
 
 Backend = Literal["auto", "python", "c"]
 
+ACCELERATORS = {"_fast_encode": "encoding"}
+"""Each C module and what it speeds up."""
 CHAR_OTHER, CHAR_LETTER, CHAR_NUMBER, CHAR_SPACE = 0, 1, 2, 3
 _BUILD_HINT = "run `pip install -e .` (or `python setup.py build_ext --inplace`) with a C compiler installed"
 
@@ -40,6 +42,11 @@ def accelerator(name: str, backend: Backend) -> ModuleType | None:
     if module is None and backend == "c":
         raise RuntimeError(f"the C accelerator course_lib.tokenization.{name} is not built: {_BUILD_HINT}")
     return module
+
+
+def built() -> dict[str, bool]:
+    """For each accelerated part (``"encoding"``...), whether its C module is built here."""
+    return {part: _load(name) is not None for name, part in ACCELERATORS.items()}
 
 
 @functools.cache
