@@ -10,10 +10,10 @@ One run measures four corpora, each reported separately, with one vocabulary siz
 
 On each corpus:
 
-- training time: ``course_lib.tokenization.train_bpe`` (pre-tokenization on every core, the merge
-  loop in C where the accelerator is built) against HF tokenizers' ``BpeTrainer`` with the
+- training time: ``course_lib.tokenization.train_bpe`` (pre-tokenization on every core; it and the
+  merge loop in C where the accelerators are built) against HF tokenizers' ``BpeTrainer`` with the
   byte-level pre-tokenizer (Rust, every core), interleaved; beside it, ``train_bpe`` with the
-  pure-Python merge loop (``backend="python"``) and pre-tokenization alone;
+  pure-Python code (``backend="python"``) and the default pre-tokenization alone;
 - encoding throughput on the same text: our ``Tokenizer.encode`` against a tiktoken ``Encoding``
   built from the same merges (one thread), cold (a fresh tokenizer, empty caches, per call) and
   warm (the same tokenizer again); the ids must be identical to tiktoken's and to HF tokenizers'.
@@ -189,7 +189,7 @@ def measure_corpus(name: str, path: Path, vocab_size: int, repeats: int) -> dict
         lambda: train_ours(path, vocab_size), lambda: train_hf(path, vocab_size), warmup=1, repeats=repeats
     )
     python_training = time_fn(lambda: train_ours(path, vocab_size, "python"), warmup=0, repeats=repeats)
-    pretokenizing = time_fn(lambda: count_pretokens_in_file(path, [EOT]), warmup=0, repeats=repeats)
+    pretokenizing = time_fn(lambda: count_pretokens_in_file(path, [EOT]), warmup=0, repeats=repeats)  # default backend
     vocab, merges = train_ours(path, vocab_size)
     text = path.read_text(encoding="utf-8")
     tokenizer = Tokenizer(vocab, merges, [EOT])
@@ -209,7 +209,7 @@ def measure_corpus(name: str, path: Path, vocab_size: int, repeats: int) -> dict
     )
     print(f"  training  course_lib {training.a}  HF {training.b}  -> {training.ratio:.2f}x the time")
     print(
-        f"            pure-Python merge loop {python_training} -> {python_training.median / training.b.median:.2f}x HF's time; "
+        f"            pure Python (backend='python') {python_training} -> {python_training.median / training.b.median:.2f}x HF's time; "
         f"pre-tokenization alone {pretokenizing.median:.2f} s"
     )
     for label, comparison in (("cold", cold), ("warm", warm)):
@@ -288,18 +288,11 @@ def main() -> int:
     import tempfile
 
     from course_lib.tokenization.pretokenize import default_num_workers
-    from course_lib.tokenization.train import HAVE_C_TRAINER
+    from course_lib.tokenization.accelerate import built
 
     start = time.perf_counter()
     print(f"vocabulary size {args.vocab_size}; {default_num_workers()} core(s); at the start: {_load()}")
-    print(
-        "training's merge loop: "
-        + (
-            "the C accelerator"
-            if HAVE_C_TRAINER
-            else "pure Python (C accelerator not built: python setup.py build_ext --inplace)"
-        )
-    )
+    print("C accelerators built: " + ", ".join(f"{part} {'yes' if ok else 'NO'}" for part, ok in built().items()))
     results = {
         name: measure_corpus(name, corpus_path(name, args.megabytes), args.vocab_size, args.repeats) for name in names
     }
@@ -325,7 +318,7 @@ def main() -> int:
 
     print()
     print(
-        f"{'corpus':<14} {'train / HF':>11} {'(Python merges)':>16} {'cold enc / tiktoken':>20} {'warm enc / tiktoken':>20}"
+        f"{'corpus':<14} {'train / HF':>11} {'(pure Python)':>16} {'cold enc / tiktoken':>20} {'warm enc / tiktoken':>20}"
     )
     missed = 0
     for name, r in results.items():

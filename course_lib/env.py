@@ -112,6 +112,7 @@ class EnvironmentReport:
     cpu_cores: int
     memory_gib: float | None
     triton_mode: TritonMode
+    tokenizer_c: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -137,8 +138,19 @@ class EnvironmentReport:
             f"CPU cores    {self.cpu_cores}",
             f"memory       {mem}",
             f"Triton mode  {self.triton_mode}",
+            f"tokenizer    {self._tokenizer_line()}",
             f"verdict      {self.verdict}",
         ]
+
+
+    def _tokenizer_line(self) -> str:
+        c = [part for part, ok in self.tokenizer_c.items() if ok]
+        python = [part for part, ok in self.tokenizer_c.items() if not ok]
+        if not python:
+            return f"C accelerators built ({', '.join(c)})"
+        return (
+            f"Python for {', '.join(python)} (C accelerator not built: no C compiler at install?); same ids, slower"
+        )
 
 
 def _memory_gib() -> float | None:
@@ -157,6 +169,8 @@ def _cpu_cores() -> int:
 
 def describe() -> EnvironmentReport:
     """Inspect this machine and Python environment (used by `course doctor` and 00_welcome)."""
+    from course_lib.tokenization.accelerate import built  # noqa: PLC0415  (env is imported by course_lib itself)
+
     device = pick_device()
     if device.type == "cuda":
         device_name = torch.cuda.get_device_name(0)
@@ -191,6 +205,7 @@ def describe() -> EnvironmentReport:
         cpu_cores=_cpu_cores(),
         memory_gib=memory,
         triton_mode=triton_mode(),
+        tokenizer_c=built(),
         problems=problems,
     )
 

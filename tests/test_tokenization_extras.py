@@ -88,10 +88,12 @@ def test_ids_stay_right_when_the_caches_overflow(small, monkeypatch):
     path, tok = small
     monkeypatch.setattr(tokenizer_module, "_CACHE_LIMIT", 8)
     monkeypatch.setattr(tokenizer_module, "_MAX_CACHED_CHARS", 3)
-    tiny_cache = Tokenizer(tok.vocab, tok.merges, [SPECIAL])
+    tiny_cache = Tokenizer(
+        tok.vocab, tok.merges, [SPECIAL], backend="python"
+    )  # the C cache: test_tokenization_fast_encode
     text = path.read_text(encoding="utf-8") + "  double  spaces \n\n  and runs" + SPECIAL + "x"
     assert tiny_cache.encode(text) == to_tiktoken(tok).encode(text, allowed_special="all")
-    assert max(len(tiny_cache._spaced_cache), len(tiny_cache._segment_cache), len(tiny_cache._piece_cache)) <= 8
+    assert 0 < max(len(tiny_cache._spaced_cache), len(tiny_cache._segment_cache), len(tiny_cache._piece_cache)) <= 8
 
 
 def test_chunks_never_cut_inside_an_overlapping_special_token(tmp_path):

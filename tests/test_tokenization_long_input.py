@@ -19,17 +19,21 @@ import weakref
 import pytest
 
 from course_lib.tokenization import Tokenizer, train_bpe, train_bpe_from_counts
+from course_lib.tokenization.accelerate import accelerator
 from course_lib.tokenization.interop import to_hf, to_tiktoken
-from course_lib.tokenization.train import HAVE_C_TRAINER
 from tests.tokenization_helpers import SPECIAL, reference_train_bpe, synthetic_corpus, write_corpus
 
 tiktoken = pytest.importorskip("tiktoken")
 pytest.importorskip("tokenizers")
 
-# BPE training's pure-Python merge loop and its C accelerator (where built).
 BACKENDS = [
     "python",
-    pytest.param("c", marks=pytest.mark.skipif(not HAVE_C_TRAINER, reason="C accelerator not built")),
+    pytest.param("c", marks=pytest.mark.skipif(accelerator("_fast_encode", "auto") is None, reason="C not built")),
+]
+# BPE training's pure-Python merge loop and its C accelerator (where built).
+TRAIN_BACKENDS = [
+    "python",
+    pytest.param("c", marks=pytest.mark.skipif(accelerator("_fast_train", "auto") is None, reason="C not built")),
 ]
 
 
@@ -74,23 +78,25 @@ def _best_time(fn, repeats: int = 3) -> float:
         + " tail\n\nend",
     ],
 )
-def test_long_words_match_tiktoken_and_hf(tok, text):
-    ids = tok.encode(text)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_long_words_match_tiktoken_and_hf(tok, text, backend):
+    ids = Tokenizer(tok.vocab, tok.merges, tok.special_tokens, backend=backend).encode(text)
     assert ids == to_tiktoken(tok).encode(text, allowed_special="all")
     assert ids == to_hf(tok).encode(text).ids
     assert tok.decode(ids) == text
 
 
-def test_encoding_time_grows_linearly_with_word_length(tok):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_encoding_time_grows_linearly_with_word_length(tok, backend):
     short, long = _word(5_000), _word(50_000)
     # A fresh tokenizer for each call: nothing cached. The heap's log factor and the caches of the
     # CPU make the time grow a little faster than the length (about 13x here), far from 100x.
-    fresh = lambda word: Tokenizer(tok.vocab, tok.merges).encode(word)  # noqa: E731
+    fresh = lambda word: Tokenizer(tok.vocab, tok.merges, backend=backend).encode(word)  # noqa: E731
     ratio = _best_time(lambda: fresh(long), repeats=5) / _best_time(lambda: fresh(short), repeats=5)
     assert ratio <= 20, f"10x longer word took {ratio:.1f}x the time (quadratic growth gives about 100x)"
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", TRAIN_BACKENDS)
 def test_training_time_grows_linearly_with_word_length(backend):
     # One merge per 10 bytes: 10x the length also asks for 10x the merges, so rebuilding the word
     # at each merge would take about 100x the time.
@@ -100,7 +106,7 @@ def test_training_time_grows_linearly_with_word_length(backend):
     assert ratio <= 20, f"10x longer word took {ratio:.1f}x the time to train on (quadratic growth gives about 100x)"
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", TRAIN_BACKENDS)
 def test_long_words_train_like_the_specification(tmp_path, backend):
     rng = random.Random(0)
     long_words = ["a" * 301, "ab" * 100, "".join(rng.choice("abc") for _ in range(400)), _word(500, seed=4)]
@@ -111,7 +117,7 @@ def test_long_words_train_like_the_specification(tmp_path, backend):
     assert merges == reference_train_bpe(text, 256 + 120 + 1, [SPECIAL])
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", TRAIN_BACKENDS)
 def test_training_on_one_long_word_merges_it_into_one_token(backend):
     word = _word(3_000).encode()
     vocab, merges = train_bpe_from_counts({word: 1}, len(word), backend=backend)
@@ -120,11 +126,12 @@ def test_training_on_one_long_word_merges_it_into_one_token(backend):
     assert Tokenizer(vocab, merges).encode(word.decode()) == [len(vocab) - 1]
 
 
-def test_dropped_tokenizer_is_freed_at_once(tok):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dropped_tokenizer_is_freed_at_once(tok, backend):
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        fresh = Tokenizer(tok.vocab, tok.merges, [SPECIAL])
+        fresh = Tokenizer(tok.vocab, tok.merges, [SPECIAL], backend=backend)
         fresh.encode("Once upon a time,  a cat" + SPECIAL + _word(500) + "\n\n  x")  # fill every cache
         list(fresh.encode_iterable(["Lily ran ", "home."]))
         ref = weakref.ref(fresh)

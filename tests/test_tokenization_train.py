@@ -6,13 +6,19 @@ import pytest
 
 from course_lib.tokenization import count_pretokens, split_pretokens, train_bpe
 from course_lib.tokenization.pretokenize import count_pretokens_in_file, find_chunk_boundaries
-from course_lib.tokenization.train import HAVE_C_TRAINER
+from course_lib.tokenization.accelerate import accelerator
 from tests.tokenization_helpers import SPECIAL, reference_train_bpe, synthetic_corpus, write_corpus
 
-# The default ("auto": the C accelerator where built) and the pure-Python merge loop.
+# The pure-Python code and the C accelerators (where built).
 BACKENDS = [
     "python",
-    pytest.param("c", marks=pytest.mark.skipif(not HAVE_C_TRAINER, reason="C accelerator not built")),
+    pytest.param(
+        "c",
+        marks=pytest.mark.skipif(
+            accelerator("_fast_train", "auto") is None or accelerator("_fast_encode", "auto") is None,
+            reason="C accelerators not built",
+        ),
+    ),
 ]
 
 

@@ -22,6 +22,8 @@ from typing import BinaryIO
 
 import regex
 
+from course_lib.tokenization.accelerate import Backend, accelerator, gpt2_char_classes
+
 __all__ = [
     "GPT2_PATTERN",
     "GPT2_REGEX",
@@ -96,27 +98,43 @@ def split_on_special_tokens(text: str, special_regex: regex.Pattern[str] | None)
         yield text[start:], False
 
 
-def split_pretokens(text: str, special_tokens: Sequence[str] | None = None) -> list[str]:
+def split_pretokens(text: str, special_tokens: Sequence[str] | None = None, *, backend: Backend = "auto") -> list[str]:
     """Cut ``text`` into pre-tokens: GPT-2's regex pieces, with special tokens kept whole.
+
+    ``backend="auto"`` cuts with the C scanner when it is built (the same pieces,
+    :mod:`~course_lib.tokenization.accelerate`).
 
     >>> split_pretokens("Hello, world!<|endoftext|>  Hi", ["<|endoftext|>"])
     ['Hello', ',', ' world', '!', '<|endoftext|>', ' ', ' Hi']
     """
+    fast = accelerator("_fast_encode", backend)
     pieces: list[str] = []
     for piece, is_special in split_on_special_tokens(text, special_token_regex(check_special_tokens(special_tokens))):
         if is_special:
             pieces.append(piece)
-        else:
+        elif fast is None:
             pieces.extend(GPT2_REGEX.findall(piece))
+        else:
+            pieces.extend(fast.split_pretokens(piece, gpt2_char_classes()))
     return pieces
 
 
-def count_pretokens(text: str, special_tokens: Sequence[str] | None = None) -> Counter[str]:
-    """How often each pre-token occurs in ``text``; special tokens are dropped, not counted."""
+def count_pretokens(
+    text: str, special_tokens: Sequence[str] | None = None, *, backend: Backend = "auto"
+) -> Counter[str]:
+    """How often each pre-token occurs in ``text``; special tokens are dropped, not counted.
+
+    ``backend="auto"`` counts with the C scanner when it is built (the same counts).
+    """
+    fast = accelerator("_fast_encode", backend)
     counts: Counter[str] = Counter()
     for piece, is_special in split_on_special_tokens(text, special_token_regex(check_special_tokens(special_tokens))):
-        if not is_special:
+        if is_special:
+            continue
+        if fast is None:
             counts.update(GPT2_REGEX.findall(piece))
+        else:
+            fast.count_pretokens(piece, gpt2_char_classes(), counts)
     return counts
 
 
@@ -191,9 +209,9 @@ def _next_clean_occurrence(f: BinaryIO, position: int, tokens: Sequence[bytes]) 
     return None
 
 
-def _count_chunk(args: tuple[str, int, int, list[str]]) -> Counter[str]:
+def _count_chunk(args: tuple[str, int, int, list[str], Backend]) -> Counter[str]:
     """Worker: count the pre-tokens of bytes ``[start, end)`` of a file (run in a child process)."""
-    path, start, end, special_tokens = args
+    path, start, end, special_tokens, backend = args
     with open(path, "rb") as f:
         f.seek(start)
         data = f.read(end - start)
@@ -201,7 +219,7 @@ def _count_chunk(args: tuple[str, int, int, list[str]]) -> Counter[str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not valid UTF-8 (byte {start + exc.start}): {exc.reason}") from None
-    return count_pretokens(text, special_tokens)
+    return count_pretokens(text, special_tokens, backend=backend)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -229,12 +247,13 @@ def count_pretokens_in_file(
     *,
     num_workers: int | None = None,
     chunks_per_worker: int = 4,
+    backend: Backend = "auto",
 ) -> Counter[str]:
     """Count the pre-tokens of a UTF-8 text file, in parallel across ``num_workers`` processes.
 
     The file is cut at special-token boundaries (:func:`find_chunk_boundaries`), each chunk counted
     in a worker, and the counts summed. ``num_workers=None`` uses every core; ``1`` stays in this
-    process. The result does not depend on ``num_workers``.
+    process. The result does not depend on ``num_workers`` nor on ``backend`` (:func:`count_pretokens`).
     """
     path = Path(path)
     if not path.is_file():
@@ -245,7 +264,9 @@ def count_pretokens_in_file(
         raise ValueError(f"num_workers must be a positive int or None, got {num_workers!r}")
     split_tokens = [t.encode("utf-8") for t in tokens]
     boundaries = find_chunk_boundaries(path, workers * chunks_per_worker if workers > 1 else 1, split_tokens)
-    jobs = [(str(path), a, b, tokens) for a, b in zip(boundaries[:-1], boundaries[1:])]
+    if accelerator("_fast_encode", backend) is not None:  # (an unknown backend fails here, not in a worker)
+        gpt2_char_classes()  # made once, before the workers fork
+    jobs = [(str(path), a, b, tokens, backend) for a, b in zip(boundaries[:-1], boundaries[1:])]
     if workers == 1 or len(jobs) == 1:
         return _sum_counts(map(_count_chunk, jobs))
     # Objects that exist before the fork are frozen out of the garbage collector's reach, so its

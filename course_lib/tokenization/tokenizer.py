@@ -22,6 +22,7 @@ from typing import Any
 
 import regex
 
+from course_lib.tokenization.accelerate import Backend, accelerator, gpt2_char_classes
 from course_lib.tokenization.files import read_vocab_merges, write_vocab_merges
 from course_lib.tokenization.merge import apply_merges_heap
 from course_lib.tokenization.pretokenize import (
@@ -132,6 +133,10 @@ class Tokenizer:
     Special tokens already in ``vocab`` (as their UTF-8 bytes) keep their id; the others get new ids
     after the largest. Every single byte must be in ``vocab`` and every merge's two parts and result
     too, or ``ValueError`` says which is missing.
+
+    ``backend`` chooses the code that encodes (:mod:`~course_lib.tokenization.accelerate`): ``"auto"``
+    the C accelerator when it is built, ``"python"`` the Python code below, ``"c"`` C or an error.
+    The ids are the same; ``self.backend`` says which one runs.
     """
 
     def __init__(
@@ -139,6 +144,8 @@ class Tokenizer:
         vocab: Mapping[int, bytes],
         merges: Sequence[tuple[bytes, bytes]],
         special_tokens: Sequence[str] | None = None,
+        *,
+        backend: Backend = "auto",
     ) -> None:
         self.vocab: dict[int, bytes] = {}
         for token_id, token in vocab.items():
@@ -180,8 +187,13 @@ class Tokenizer:
                     )
             self._ranks.setdefault((self._ids[left], self._ids[right]), rank)
             self._merged.append(self._ids[left + right])
-        # The caches' encode functions see the tables and the caches below them, never ``self``: no
+        # The C encoder and the caches' encode functions hold copies of the tables, never ``self``: no
         # reference cycle, so a dropped tokenizer is freed at once, without waiting for the collector.
+        module = accelerator("_fast_encode", backend)
+        self.backend: str = "python" if module is None else "c"
+        self._fast = (
+            None if module is None else module.Encoder(self._ranks, self._merged, self._byte_ids, gpt2_char_classes())
+        )
         byte_ids = None if self._bytes_are_ids else self._byte_ids
         self._piece_cache = _Cache(partial(_encode_piece, self._ranks, self._merged, byte_ids))
         self._segment_cache = _Cache(partial(_encode_segment, self._piece_cache))
@@ -194,11 +206,13 @@ class Tokenizer:
         vocab_path: str | os.PathLike[str],
         merges_path: str | os.PathLike[str],
         special_tokens: Sequence[str] | None = None,
+        *,
+        backend: Backend = "auto",
     ) -> Tokenizer:
         """Load GPT-2 / HF byte-level files (``vocab.json``, ``merges.txt``), keeping their ids."""
         tokens = check_special_tokens(special_tokens)
         vocab, merges = read_vocab_merges(vocab_path, merges_path, tokens)
-        return cls(vocab, merges, tokens)
+        return cls(vocab, merges, tokens, backend=backend)
 
     def save(self, directory: str | os.PathLike[str]) -> tuple[Path, Path]:
         """Write ``vocab.json`` and ``merges.txt`` (GPT-2's format, loadable by HF tokenizers)."""
@@ -219,7 +233,10 @@ class Tokenizer:
         (fewer and more repetitive than pre-tokens) are looked up in a cache. When every space in
         the text follows a non-whitespace character (most prose), ``str.split(" ")`` finds those
         places much faster than a regex: each part after the first is the segment ``" " + part``.
+        (The C accelerator scans the text for pre-tokens itself and caches those.)
         """
+        if self._fast is not None:
+            return self._fast.encode(text)
         if _SPACE_AFTER_WHITESPACE.search(text) is None:
             parts = text.split(" ")
             ids = list(self._segment_cache[parts[0]])
@@ -317,5 +334,6 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return (
-            f"Tokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, special_tokens={self.special_tokens})"
+            f"Tokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, special_tokens={self.special_tokens}, "
+            f"backend={self.backend!r})"
         )

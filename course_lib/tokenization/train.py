@@ -13,9 +13,9 @@ the lexicographically greater pair of byte strings.
 C accelerator: the merge loop also exists in C (``_fast_train.c``: the same incremental pair counts
 and lazy heap, every word a linked list of positions as :class:`_LinkedWord` keeps long words), like
 the standard library's ``heapq``/``_heapq``. ``pip install`` builds it where a C compiler is found and
-skips it otherwise. Its merges are identical to this module's (the tests compare them);
-``backend=`` picks one: ``"auto"`` (C when built), ``"c"`` or ``"python"``. The Python code below is
-the reference and the one to read.
+skips it otherwise (:mod:`~course_lib.tokenization.accelerate`). Its merges are identical to this
+module's (the tests compare them); ``backend=`` picks one: ``"auto"`` (C when built), ``"c"`` or
+``"python"``. The Python code below is the reference and the one to read.
 """
 
 from __future__ import annotations
@@ -24,20 +24,12 @@ import heapq
 import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from types import ModuleType
 
+from course_lib.tokenization.accelerate import Backend, accelerator
 from course_lib.tokenization.pretokenize import check_special_tokens, count_pretokens_in_file
 
-try:
-    import course_lib.tokenization._fast_train as _fast_train
-except ImportError:  # not built (no C compiler at install time): the Python code runs
-    _fast_train = None
-
-__all__ = ["HAVE_C_TRAINER", "train_bpe", "train_bpe_from_counts"]
-
-Backend = Literal["auto", "c", "python"]
-HAVE_C_TRAINER = _fast_train is not None
-"""Whether the C accelerator of the merge loop (``_fast_train``) is built."""
+__all__ = ["train_bpe", "train_bpe_from_counts"]
 
 _LINKED_ABOVE = 64
 """Words with more bytes than this are kept as a :class:`_LinkedWord` while training."""
@@ -71,31 +63,23 @@ def train_bpe_from_counts(
     """
     if num_merges < 0:
         raise ValueError(f"num_merges must be >= 0, got {num_merges}")
-    _check_backend(backend)
-    if backend != "python" and _fast_train is not None:
+    fast = accelerator("_fast_train", backend)
+    if fast is not None:
         try:
-            return _train_c(word_counts, num_merges)
+            return _train_c(fast, word_counts, num_merges)
         except OverflowError:
             if backend == "c":
                 raise
     return _train_python(word_counts, num_merges)
 
 
-def _check_backend(backend: str) -> None:
-    if backend not in ("auto", "c", "python"):
-        raise ValueError(f"backend must be 'auto', 'c' or 'python', got {backend!r}")
-    if backend == "c" and _fast_train is None:
-        raise RuntimeError(
-            "backend='c': the C accelerator course_lib.tokenization._fast_train is not built; build it with "
-            "`pip install -e .` or `python setup.py build_ext --inplace` (both need a C compiler), or use backend='python'"
-        )
-
-
-def _train_c(word_counts: Mapping[bytes, int], num_merges: int) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
-    """:func:`train_bpe_from_counts` with the merge loop in C: the same result."""
+def _train_c(
+    fast: ModuleType, word_counts: Mapping[bytes, int], num_merges: int
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
+    """:func:`train_bpe_from_counts` with the merge loop in C (``fast``): the same result."""
     vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
     merges: list[tuple[bytes, bytes]] = []
-    for a, b in _fast_train.train_merges(list(word_counts), list(word_counts.values()), num_merges):
+    for a, b in fast.train_merges(list(word_counts), list(word_counts.values()), num_merges):
         vocab[len(vocab)] = vocab[a] + vocab[b]
         merges.append((vocab[a], vocab[b]))
     return vocab, merges
@@ -277,20 +261,21 @@ def train_bpe(
             forked where that is safe (Linux, one thread) and started from a fork server otherwise
             (Jupyter, macOS): there, as always with multiprocessing, a script must call
             ``train_bpe`` under ``if __name__ == "__main__":``.
-        backend: the merge loop's implementation, as in :func:`train_bpe_from_counts`: ``"auto"``
-            (C if built), ``"c"`` or ``"python"``; the results are identical.
+        backend: the code that pre-tokenizes and merges: ``"auto"`` the C accelerators where built,
+            ``"c"`` only them (an error if one is not built), ``"python"`` only the Python code;
+            the results are identical.
 
     Returns:
         ``(vocab, merges)``: ``vocab`` maps id -> token bytes; ``merges`` lists the merged pairs in
         creation order. Deterministic: ties in pair count go to the lexicographically greater pair.
     """
     tokens = check_special_tokens(special_tokens)
-    _check_backend(backend)
+    accelerator("_fast_train", backend)  # an unknown backend, or "c" where it is not built: fail before the work
     if not isinstance(vocab_size, int) or vocab_size < 256 + len(tokens):
         raise ValueError(
             f"vocab_size must be an int >= 256 + {len(tokens)} special token(s) = {256 + len(tokens)}, got {vocab_size!r}"
         )
-    text_counts = count_pretokens_in_file(input_path, tokens, num_workers=num_workers)
+    text_counts = count_pretokens_in_file(input_path, tokens, num_workers=num_workers, backend=backend)
     word_counts = {word.encode("utf-8"): count for word, count in text_counts.items()}
     vocab, merges = train_bpe_from_counts(word_counts, vocab_size - 256 - len(tokens), backend=backend)
     for token in tokens:
