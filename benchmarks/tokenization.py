@@ -287,8 +287,8 @@ def main() -> int:
     import pickle
     import tempfile
 
-    from course_lib.tokenization.pretokenize import default_num_workers
     from course_lib.tokenization.accelerate import built
+    from course_lib.tokenization.pretokenize import default_num_workers
 
     start = time.perf_counter()
     print(f"vocabulary size {args.vocab_size}; {default_num_workers()} core(s); at the start: {_load()}")
@@ -329,7 +329,7 @@ def main() -> int:
             f"training {'OK' if ok_train else 'MISSED'}, cold encoding {'OK' if ok_cold else 'MISSED'}"
         )
     print(
-        f"targets: training (default merge loop) <= {TRAIN_TARGET:.1f}x HF's time; cold encoding >= {ENCODE_TARGET:.1f}x tiktoken's throughput (one thread)"
+        f"targets: training (default backend) <= {TRAIN_TARGET:.1f}x HF's time; cold encoding >= {ENCODE_TARGET:.1f}x tiktoken's throughput (one thread)"
     )
     if long_word is not None:
         ok = long_word["encode"] <= LONG_WORD_TARGET
