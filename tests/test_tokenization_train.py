@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from course_lib.tokenization import count_pretokens, split_pretokens, train_bpe
-from course_lib.tokenization.pretokenize import count_pretokens_in_file, find_chunk_boundaries
 from course_lib.tokenization.accelerate import accelerator
+from course_lib.tokenization.pretokenize import count_pretokens_in_file, find_chunk_boundaries
 from tests.tokenization_helpers import SPECIAL, reference_train_bpe, synthetic_corpus, write_corpus
 
 # The pure-Python code and the C accelerators (where built).
