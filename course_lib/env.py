@@ -142,15 +142,12 @@ class EnvironmentReport:
             f"verdict      {self.verdict}",
         ]
 
-
     def _tokenizer_line(self) -> str:
         c = [part for part, ok in self.tokenizer_c.items() if ok]
         python = [part for part, ok in self.tokenizer_c.items() if not ok]
         if not python:
             return f"C accelerators built ({', '.join(c)})"
-        return (
-            f"Python for {', '.join(python)} (C accelerator not built: no C compiler at install?); same ids, slower"
-        )
+        return f"Python for {', '.join(python)} (C accelerator not built: no C compiler at install?); same ids, slower"
 
 
 def _memory_gib() -> float | None:

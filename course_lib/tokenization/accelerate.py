@@ -18,7 +18,17 @@ from typing import Literal
 
 import regex
 
-__all__ = ["ACCELERATORS", "Backend", "accelerator", "built", "gpt2_char_classes", "CHAR_OTHER", "CHAR_LETTER", "CHAR_NUMBER", "CHAR_SPACE"]
+__all__ = [
+    "ACCELERATORS",
+    "Backend",
+    "accelerator",
+    "built",
+    "gpt2_char_classes",
+    "CHAR_OTHER",
+    "CHAR_LETTER",
+    "CHAR_NUMBER",
+    "CHAR_SPACE",
+]
 
 Backend = Literal["auto", "python", "c"]
 
