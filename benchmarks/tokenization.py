@@ -16,7 +16,8 @@ On each corpus:
   pure-Python code (``backend="python"``) and the default pre-tokenization alone;
 - encoding throughput on the same text: our ``Tokenizer.encode`` against a tiktoken ``Encoding``
   built from the same merges (one thread), cold (a fresh tokenizer, empty caches, per call) and
-  warm (the same tokenizer again); the ids must be identical to tiktoken's and to HF tokenizers'.
+  warm (the same tokenizer again), and the pure-Python encoder cold beside them; the ids (of both
+  backends) must be identical to tiktoken's and to HF tokenizers'.
 
 Then the pathological case, one word of 300,000 letters without a space (taken from the English
 docs): encoding time against tiktoken's, and how training and encoding time grow from a 30,000- to
@@ -199,10 +200,15 @@ def measure_corpus(name: str, path: Path, vocab_size: int, repeats: int) -> dict
         raise SystemExit(f"FAILED: course_lib's ids differ from tiktoken's on {name}")
     if ours_ids != to_hf(tokenizer).encode(text).ids:
         raise SystemExit(f"FAILED: course_lib's ids differ from HF tokenizers' on {name}")
+    if Tokenizer(vocab, merges, [EOT], backend="python").encode(text) != ours_ids:
+        raise SystemExit(f"FAILED: the pure-Python encoder's ids differ from the default's on {name}")
     tiktoken_encode = lambda: encoding.encode(text, allowed_special="all")  # noqa: E731
     cold = compare(lambda: Tokenizer(vocab, merges, [EOT]).encode(text), tiktoken_encode, warmup=1, repeats=repeats)
     warm_tokenizer = Tokenizer(vocab, merges, [EOT])
     warm = compare(lambda: warm_tokenizer.encode(text), tiktoken_encode, warmup=1, repeats=repeats)
+    python_cold = time_fn(
+        lambda: Tokenizer(vocab, merges, [EOT], backend="python").encode(text), warmup=0, repeats=repeats
+    )
     print(
         f"[{name}] {path.name}: {size_mb:.1f} MB, {len(ours_ids):,} tokens ({len(text.encode()) / len(ours_ids):.2f} bytes/token), "
         f"ids identical to tiktoken's and HF's"
@@ -217,10 +223,15 @@ def measure_corpus(name: str, path: Path, vocab_size: int, repeats: int) -> dict
             f"  encoding  {label}: course_lib {size_mb / comparison.a.median:5.1f} MB/s, tiktoken {size_mb / comparison.b.median:5.1f} MB/s"
             f" -> {comparison.speedup:.2f}x the throughput"
         )
+    python_cold_ratio = cold.b.median / python_cold.median
+    print(
+        f"            pure Python, cold: {size_mb / python_cold.median:5.1f} MB/s -> {python_cold_ratio:.2f}x tiktoken's throughput"
+    )
     return {
         "train": training.ratio,
         "train_python": python_training.median / training.b.median,
         "cold": cold.speedup,
+        "cold_python": python_cold_ratio,
         "warm": warm.speedup,
     }
 
@@ -318,14 +329,16 @@ def main() -> int:
 
     print()
     print(
-        f"{'corpus':<14} {'train / HF':>11} {'(pure Python)':>16} {'cold enc / tiktoken':>20} {'warm enc / tiktoken':>20}"
+        f"{'corpus':<14} {'train / HF':>11} {'(pure Python)':>16} {'cold enc / tiktoken':>20} {'(pure Python)':>16} "
+        f"{'warm enc / tiktoken':>20}"
     )
     missed = 0
     for name, r in results.items():
         ok_train, ok_cold = r["train"] <= TRAIN_TARGET, r["cold"] >= ENCODE_TARGET
         missed += (not ok_train) + (not ok_cold)
         print(
-            f"{name:<14} {r['train']:>10.2f}x {r['train_python']:>15.2f}x {r['cold']:>19.2f}x {r['warm']:>19.2f}x   "
+            f"{name:<14} {r['train']:>10.2f}x {r['train_python']:>15.2f}x {r['cold']:>19.2f}x {r['cold_python']:>15.2f}x "
+            f"{r['warm']:>19.2f}x   "
             f"training {'OK' if ok_train else 'MISSED'}, cold encoding {'OK' if ok_cold else 'MISSED'}"
         )
     print(
