@@ -3,8 +3,8 @@
 Encoding and training are written in Python first (``pretokenize``, ``merge``, ``train``,
 ``tokenizer``): that is the code the lecture reads and the reference the tests trust. The same work
 is also written in C (``_fast_encode.c``: GPT-2's pre-tokenizer and the merges; ``_fast_train.c``:
-training's merge loop), built by ``pip install`` where a C compiler exists, with results identical to the Python code's (the tests
-compare them on every corpus and on random text). ``backend="auto"`` uses C when it is built and
+training's merge loop), built by ``pip install`` where a C compiler exists, with results identical
+to the Python code's (the tests compare them on every corpus and on random text). ``backend="auto"`` uses C when it is built and
 Python otherwise; ``"python"`` always runs the Python code; ``"c"`` insists on C.
 """
 

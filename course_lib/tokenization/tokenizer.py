@@ -8,6 +8,10 @@ pre-token and of each whitespace-delimited segment are cached, and the cache loo
 word of thousands of characters) is merged with a heap, in ``n log n`` time. The caches' functions
 hold the tables, never the tokenizer, so a tokenizer is in no reference cycle: dropping the last
 reference frees it at once.
+
+That is the Python code, the one to read. Where the C accelerator is built (``_fast_encode.c``,
+:mod:`~course_lib.tokenization.accelerate`), ``encode`` runs the same steps in C by default: a scanner
+that cuts exactly as GPT-2's regex does, a cache of pre-tokens, the same merges; the ids are identical.
 """
 
 from __future__ import annotations
