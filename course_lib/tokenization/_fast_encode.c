@@ -277,6 +277,10 @@ static uint64_t heap_pop(uint64_t *heap, Py_ssize_t *size) {
 
 /* The heap version of merge.apply_merges_heap: a linked list of symbols, stale entries skipped. */
 static Py_ssize_t merge_long(const RankTable *table, const uint32_t *merged, uint32_t *ids, Py_ssize_t n) {
+    if ((uint64_t)n > UINT32_MAX) { /* heap entries keep the position in 32 bits */
+        PyErr_SetString(PyExc_OverflowError, "a pre-token of more than 2**32 bytes");
+        return -1;
+    }
     Py_ssize_t *nxt = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
     Py_ssize_t *prv = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
     uint64_t *heap = PyMem_Malloc(sizeof(uint64_t) * (size_t)(3 * n)); /* n initial + at most 2 per merge */
