@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import shutil
 import sysconfig
+import tracemalloc
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -194,3 +195,75 @@ def test_encoder_rejects_bad_tables():
         fast.Encoder({(1, -2): 0}, [300], byte_ids, classes)
     with pytest.raises(TypeError, match="expected a str"):
         fast.Encoder({}, [], byte_ids, classes).encode(b"bytes")
+
+
+@needs_c
+def test_an_encoder_without_tables_raises_instead_of_crashing():
+    # Encoder.__new__ alone, or a failed __init__, leaves no tables: using them crashed the interpreter.
+    classes = gpt2_char_classes()
+    for encoder in (fast.Encoder.__new__(fast.Encoder), fast.Encoder.__new__(fast.Encoder)):
+        with pytest.raises(ValueError, match="no entry in merged"):
+            encoder.__init__({(1, 2): 5}, [300], list(range(256)), classes)
+        with pytest.raises(RuntimeError, match="not initialized"):
+            encoder.encode("x")
+        with pytest.raises(RuntimeError, match="not initialized"):
+            encoder.clear_cache()
+        with pytest.raises(RuntimeError, match="not initialized"):
+            encoder.cache_size  # noqa: B018
+        encoder.__init__({(104, 105): 0}, [300], list(range(256)), classes)  # a retry works
+        assert encoder.encode("hi hi") == [300, 32, 300]
+
+
+@needs_c
+def test_a_failed_init_retried_leaks_nothing():
+    classes, byte_ids = gpt2_char_classes(), list(range(256))
+    ranks = {(256 + i, 256 + i + 1): i for i in range(50_000)}
+    merged = list(range(100_000, 150_000))
+    bad = {**ranks, (0, 0): len(merged)}  # read last, after the tables are made
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(10):
+            encoder = fast.Encoder.__new__(fast.Encoder)
+            with pytest.raises(ValueError, match="no entry in merged"):
+                encoder.__init__(bad, merged, byte_ids, classes)
+            encoder.__init__(ranks, merged, byte_ids, classes)
+            del encoder
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 1_000_000  # each leaked try kept its tables: about 2 MB
+
+
+@needs_c
+def test_encoder_reads_only_ints():
+    # An __index__ runs Python code while the tables are read; this one emptied the list being read.
+    merged = [300] * 50
+
+    class ClearsTheList:
+        def __index__(self) -> int:
+            merged.clear()
+            return 300
+
+    merged[0] = ClearsTheList()
+    with pytest.raises(TypeError, match=r"merged\[rank\] must be an int"):
+        fast.Encoder({}, merged, list(range(256)), gpt2_char_classes())
+
+
+@needs_c
+def test_sparse_vocabulary_ids():
+    # Ids need not be dense: the encoder made one int object for every id up to the largest.
+    vocab = {i: bytes([i]) for i in range(256)}
+    vocab |= {1 << 22: b"ab", (1 << 22) + 7: b"abc", 300: b"bc"}
+    merges = [(b"a", b"b"), (b"ab", b"c"), (b"b", b"c")]
+    tracemalloc.start()
+    try:
+        c = Tokenizer(vocab, merges, backend="c")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_000_000  # not 4 M int objects
+    text = "abc ab bc abcabc xbcx " * 50
+    ids = c.encode(text)
+    assert ids == Tokenizer(vocab, merges, backend="python").encode(text)
+    assert c.encode(text) == ids and (1 << 22) + 7 in ids  # cached

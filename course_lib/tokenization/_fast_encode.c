@@ -32,6 +32,7 @@
 #define HEAP_ABOVE 128        /* pieces of more bytes than this are merged with a heap */
 #define NO_RANK INT32_MAX
 #define EMPTY_KEY UINT64_MAX
+#define DENSE_IDS_PER_MERGE 2 /* int objects kept for ids below 2 * (256 + merges); larger ones made when needed */
 
 /* ------------------------------------------------------------------ the pair -> rank table */
 
@@ -70,24 +71,46 @@ typedef struct {
     PyObject *classes;      /* bytes of NUM_CODE_POINTS class codes */
     const unsigned char *cls;
     PyObject *cache;        /* dict: piece (str) -> ids (tuple of int) */
-    PyObject **small_ids;   /* id -> the int object, for ids below num_ids */
+    PyObject **small_ids;   /* id -> the int object, for ids below num_ids (other ids are made when needed) */
     Py_ssize_t num_ids;
 } Encoder;
 
-static void Encoder_dealloc(Encoder *self) {
+/* Free the tables (all, or what a failed __init__ made of them). */
+static void free_tables(Encoder *self) {
     PyMem_Free(self->table.keys);
     PyMem_Free(self->table.ranks);
     PyMem_Free(self->merged);
+    self->table.keys = NULL;
+    self->table.ranks = NULL;
+    self->merged = NULL;
     if (self->small_ids != NULL) {
         for (Py_ssize_t i = 0; i < self->num_ids; i++) Py_XDECREF(self->small_ids[i]);
         PyMem_Free(self->small_ids);
+        self->small_ids = NULL;
     }
-    Py_XDECREF(self->classes);
-    Py_XDECREF(self->cache);
+    Py_CLEAR(self->classes);
+    Py_CLEAR(self->cache);
+}
+
+static void Encoder_dealloc(Encoder *self) {
+    free_tables(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* An Encoder made by Encoder.__new__ alone, or whose __init__ failed, has no tables to use. */
+static int check_ready(Encoder *self) {
+    if (self->cache == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the Encoder is not initialized (its __init__ failed or never ran)");
+        return -1;
+    }
+    return 0;
+}
+
 static int read_id(PyObject *obj, const char *what, uint32_t *out) {
+    if (!PyLong_Check(obj)) { /* not __index__: Python code run here could change the list or dict being read */
+        PyErr_Format(PyExc_TypeError, "%s must be an int, got %s", what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
     long value = PyLong_AsLong(obj);
     if (value == -1 && PyErr_Occurred()) return -1;
     if (value < 0 || value > INT32_MAX) {
@@ -108,6 +131,7 @@ static int Encoder_init(Encoder *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_RuntimeError, "Encoder.__init__ called twice");
         return -1;
     }
+    free_tables(self); /* what an earlier, failed __init__ left */
     if (PyBytes_GET_SIZE(classes) != NUM_CODE_POINTS) {
         PyErr_Format(PyExc_ValueError, "classes must hold one byte per code point (%d), got %zd", NUM_CODE_POINTS,
                      PyBytes_GET_SIZE(classes));
@@ -166,8 +190,10 @@ static int Encoder_init(Encoder *self, PyObject *args, PyObject *kwds) {
         self->table.ranks[i] = (int32_t)rank;
     }
 
-    /* One int object per id, so that a cached piece's tuple is built without allocating ints. */
-    self->num_ids = (Py_ssize_t)largest + 1;
+    /* One int object per id, so that a cached piece's tuple is built without allocating ints. The
+       ids of a vocabulary are dense; a sparse one's huge ids are not all given an object. */
+    Py_ssize_t dense = DENSE_IDS_PER_MERGE * (256 + self->num_merges);
+    self->num_ids = (Py_ssize_t)largest < dense ? (Py_ssize_t)largest + 1 : dense;
     self->small_ids = PyMem_Calloc((size_t)self->num_ids, sizeof(PyObject *));
     if (self->small_ids == NULL) {
         PyErr_NoMemory();
@@ -359,12 +385,12 @@ static PyObject *encode_piece(Encoder *self, PyObject *piece) {
     Py_ssize_t m = n <= HEAP_ABOVE ? merge_short(&self->table, self->merged, ids, n, small_ranks)
                                    : merge_long(&self->table, self->merged, ids, n);
     PyObject *result = m < 0 ? NULL : PyTuple_New(m);
-    if (result != NULL)
-        for (Py_ssize_t i = 0; i < m; i++) {
-            PyObject *id = self->small_ids[ids[i]];
-            Py_INCREF(id);
-            PyTuple_SET_ITEM(result, i, id);
-        }
+    for (Py_ssize_t i = 0; result != NULL && i < m; i++) {
+        PyObject *id = (Py_ssize_t)ids[i] < self->num_ids ? Py_NewRef(self->small_ids[ids[i]])
+                                                         : PyLong_FromUnsignedLong(ids[i]);
+        if (id == NULL) Py_CLEAR(result);
+        else PyTuple_SET_ITEM(result, i, id);
+    }
     if (ids != small_ids) PyMem_Free(ids);
     return result;
 }
@@ -393,7 +419,7 @@ PyDoc_STRVAR(encode_doc, "encode(text: str) -> list[int]\n\n"
                          "The ids of text that holds no special token: GPT-2 pre-tokens, each merged.");
 
 static PyObject *Encoder_encode(Encoder *self, PyObject *text) {
-    if (check_str(text) < 0) return NULL;
+    if (check_ready(self) < 0 || check_str(text) < 0) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -426,11 +452,13 @@ error:
 PyDoc_STRVAR(clear_doc, "clear_cache() -> None\n\nForget every cached piece.");
 
 static PyObject *Encoder_clear_cache(Encoder *self, PyObject *Py_UNUSED(ignored)) {
+    if (check_ready(self) < 0) return NULL;
     PyDict_Clear(self->cache);
     Py_RETURN_NONE;
 }
 
 static PyObject *Encoder_cache_size(Encoder *self, void *Py_UNUSED(closure)) {
+    if (check_ready(self) < 0) return NULL;
     return PyLong_FromSsize_t(PyDict_GET_SIZE(self->cache));
 }
 
