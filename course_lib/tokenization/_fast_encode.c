@@ -32,7 +32,6 @@
 #define HEAP_ABOVE 128        /* pieces of more bytes than this are merged with a heap */
 #define NO_RANK INT32_MAX
 #define EMPTY_KEY UINT64_MAX
-#define DENSE_IDS_PER_MERGE 2 /* int objects kept for ids below 2 * (256 + merges); larger ones made when needed */
 
 /* ------------------------------------------------------------------ the pair -> rank table */
 
@@ -190,9 +189,10 @@ static int Encoder_init(Encoder *self, PyObject *args, PyObject *kwds) {
         self->table.ranks[i] = (int32_t)rank;
     }
 
-    /* One int object per id, so that a cached piece's tuple is built without allocating ints. The
-       ids of a vocabulary are dense; a sparse one's huge ids are not all given an object. */
-    Py_ssize_t dense = DENSE_IDS_PER_MERGE * (256 + self->num_merges);
+    /* One int object per id, so that a cached piece's tuple is built without allocating ints. A
+       vocabulary's ids are dense, below about 256 + merges; a sparse one's far larger ids are made
+       when needed instead (one object for each id below 2**31 would take gigabytes). */
+    Py_ssize_t dense = 2 * (256 + self->num_merges);
     self->num_ids = (Py_ssize_t)largest < dense ? (Py_ssize_t)largest + 1 : dense;
     self->small_ids = PyMem_Calloc((size_t)self->num_ids, sizeof(PyObject *));
     if (self->small_ids == NULL) {
@@ -309,7 +309,8 @@ static Py_ssize_t merge_long(const RankTable *table, const uint32_t *merged, uin
     }
     Py_ssize_t *nxt = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
     Py_ssize_t *prv = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
-    uint64_t *heap = PyMem_Malloc(sizeof(uint64_t) * (size_t)(3 * n)); /* n initial + at most 2 per merge */
+    /* n initial + at most 2 per merge; PyMem_New gives NULL where the size would wrap (32-bit builds) */
+    uint64_t *heap = PyMem_New(uint64_t, 3 * (size_t)n);
     if (nxt == NULL || prv == NULL || heap == NULL) {
         PyMem_Free(nxt);
         PyMem_Free(prv);
