@@ -9,6 +9,8 @@ broken build cannot pass unnoticed as the (slower, still correct) Python fallbac
 
 from __future__ import annotations
 
+import copy
+import pickle
 import random
 import shutil
 import sysconfig
@@ -267,3 +269,24 @@ def test_sparse_vocabulary_ids():
     ids = c.encode(text)
     assert ids == Tokenizer(vocab, merges, backend="python").encode(text)
     assert c.encode(text) == ids and (1 << 22) + 7 in ids  # cached
+
+
+@needs_c
+def test_a_c_tokenizer_pickles_and_copies_like_a_python_one():
+    # The C encoder cannot be pickled; a tokenizer holding one could not be deep-copied or sent to a
+    # worker process (multiprocessing, DataLoader workers under spawn), while a Python one could.
+    c, py = _small_tokenizers()
+    text = "Lily's cat" + SPECIAL + "  ran \u4e2d 😀"
+    for copied in (pickle.loads(pickle.dumps(c)), copy.deepcopy(c), copy.copy(c)):
+        assert copied.backend == "c" and copied._fast is not c._fast
+        assert copied.encode(text) == c.encode(text) == py.encode(text)
+
+
+@needs_c
+def test_a_c_tokenizer_unpickled_without_the_c_build_runs_python(monkeypatch):
+    c, py = _small_tokenizers()
+    data = pickle.dumps(c)
+    monkeypatch.setattr(accelerate, "_load", lambda name: None)  # as on a machine without a compiler
+    restored = pickle.loads(data)
+    assert (restored.backend, restored._fast) == ("python", None)
+    assert restored.encode("Lily's cat" + SPECIAL) == py.encode("Lily's cat" + SPECIAL)

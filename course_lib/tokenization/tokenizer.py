@@ -341,3 +341,16 @@ class Tokenizer:
             f"Tokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, special_tokens={self.special_tokens}, "
             f"backend={self.backend!r})"
         )
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without the C encoder, which cannot be pickled: ``copy.deepcopy``, ``multiprocessing``
+        and DataLoader workers (which pickle what they are given) work with either backend."""
+        return {**self.__dict__, "_fast": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        module = accelerator("_fast_encode", "auto") if self.backend == "c" else None
+        self.backend = "python" if module is None else "c"  # (a machine without the C build: the same ids)
+        if module is not None:
+            self._fast = module.Encoder(self._ranks, self._merged, self._byte_ids, gpt2_char_classes())
