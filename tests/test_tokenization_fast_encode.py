@@ -110,6 +110,36 @@ def test_encoder_agrees_on_random_text(text):
     assert c.encode(text) == py.encode(text)
 
 
+def _class_boundaries() -> list[str]:
+    """The code points where GPT-2's character class changes, with the one before each."""
+    classes = gpt2_char_classes()
+    changes = [cp for cp in range(1, len(classes)) if classes[cp] != classes[cp - 1]]
+    return [chr(c) for cp in changes for c in (cp - 1, cp)]
+
+
+_ANY_CHAR = (
+    st.deferred(lambda: st.sampled_from(_class_boundaries()))
+    | st.integers(0, 0x10FFFF).map(chr)  # any code point (on a lone surrogate both raise)
+    | st.text(st.sampled_from("ab字"), min_size=60, max_size=200)  # words past the heap's 128 bytes
+    | st.text(st.sampled_from("😀-"), min_size=33, max_size=100)
+)
+
+
+@needs_c
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_ALPHABET | _ANY_CHAR, max_size=30).map("".join))
+def test_c_agrees_at_class_boundaries_and_on_any_code_point(text):
+    assert split_pretokens(text, backend="c") == GPT2_REGEX.findall(text)
+    c, py = _small_tokenizers()
+    try:
+        expected = py.encode(text)
+    except UnicodeEncodeError:  # a lone surrogate
+        with pytest.raises(UnicodeEncodeError):
+            c.encode(text)
+    else:
+        assert c.encode(text) == expected
+
+
 _SMALL: dict[str, Tokenizer] = {}
 
 
