@@ -320,3 +320,14 @@ def test_a_c_tokenizer_unpickled_without_the_c_build_runs_python(monkeypatch):
     restored = pickle.loads(data)
     assert (restored.backend, restored._fast) == ("python", None)
     assert restored.encode("Lily's cat" + SPECIAL) == py.encode("Lily's cat" + SPECIAL)
+
+
+@needs_c
+def test_ids_past_32_bits_run_python_on_auto_and_are_refused_by_c():
+    vocab = {i: bytes([i]) for i in range(256)} | {2**31: b"ab"}
+    merges = [(b"a", b"b")]
+    tok = Tokenizer(vocab, merges)
+    assert tok.backend == "python"
+    assert tok.encode("cab") == [ord("c"), 2**31]
+    with pytest.raises(ValueError, match=r"\[0, 2\*\*31\)"):
+        Tokenizer(vocab, merges, backend="c")

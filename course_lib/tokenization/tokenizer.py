@@ -193,11 +193,7 @@ class Tokenizer:
             self._merged.append(self._ids[left + right])
         # The C encoder and the caches' encode functions hold copies of the tables, never ``self``: no
         # reference cycle, so a dropped tokenizer is freed at once, without waiting for the collector.
-        module = accelerator("_fast_encode", backend)
-        self.backend: str = "python" if module is None else "c"
-        self._fast = (
-            None if module is None else module.Encoder(self._ranks, self._merged, self._byte_ids, gpt2_char_classes())
-        )
+        self._attach_encoder(backend)
         byte_ids = None if self._bytes_are_ids else self._byte_ids
         self._piece_cache = _Cache(partial(_encode_piece, self._ranks, self._merged, byte_ids))
         self._segment_cache = _Cache(partial(_encode_segment, self._piece_cache))
@@ -350,7 +346,15 @@ class Tokenizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        module = accelerator("_fast_encode", "auto") if self.backend == "c" else None
-        self.backend = "python" if module is None else "c"  # (a machine without the C build: the same ids)
-        if module is not None:
-            self._fast = module.Encoder(self._ranks, self._merged, self._byte_ids, gpt2_char_classes())
+        self._attach_encoder("auto" if self.backend == "c" else "python")  # no C build there: Python, same ids
+
+    def _attach_encoder(self, backend: Backend) -> None:
+        """Set ``backend`` and ``_fast``: the C encoder of the tables where ``backend`` asks for it and
+        it is built, else None (the Python code). "auto" keeps to Python for ids past 32 bits (C's)."""
+        if backend == "auto" and max(self.vocab) >= 2**31:
+            backend = "python"
+        module = accelerator("_fast_encode", backend)
+        self.backend: str = "python" if module is None else "c"
+        self._fast = (
+            None if module is None else module.Encoder(self._ranks, self._merged, self._byte_ids, gpt2_char_classes())
+        )
